@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { hostName, pathPrefix, quantity, resourcesDefault } from "./common";
+
+/** Where a variant's traffic comes in. */
+export const exposureSchema = (defaultPath: string) =>
+  z
+    .strictObject({
+      /** `ingress-nginx`, `istio-gateway`, or `none` (cluster-internal only). */
+      via: z.enum(["ingress-nginx", "istio-gateway", "none"]).default("ingress-nginx"),
+      /** Host of the route; defaults to `ingress.host`. */
+      host: hostName.optional(),
+      /** Path prefix; the app sees it rewritten to `/`. */
+      path: pathPrefix.default(defaultPath),
+    })
+    .prefault({});
+export type ExposureConfig = z.infer<ReturnType<typeof exposureSchema>>;
+
+/** HorizontalPodAutoscaler bounds. */
+export const autoscaleSchema = z.strictObject({
+  min: z.number().int().min(1).max(100),
+  max: z.number().int().min(1).max(100),
+  /** Target average CPU utilisation, percent of the request. */
+  cpuPercent: z.number().int().min(10).max(100).default(70),
+});
+export type AutoscaleConfig = z.infer<typeof autoscaleSchema>;
+
+/** Keys every variant has: on/off, scaling (replicas XOR autoscale), resources. */
+const common = {
+  enabled: z.boolean().default(true),
+  /** Fixed replica count; exclusive with `autoscale`. Defaults to 1 when neither is set. */
+  replicas: z.number().int().min(1).max(50).optional(),
+  /** HPA (autoscaling/v2) instead of fixed replicas. */
+  autoscale: autoscaleSchema.optional(),
+  resources: resourcesDefault("50m", "64Mi", "500m", "192Mi"),
+};
+
+/** Where the counts live. `mongo` arrives with the api variant. */
+export const stateStrategy = z.enum(["pod", "shared-volume", "redis"]);
+export type StateStrategy = z.infer<typeof stateStrategy>;
+
+/** stats (seed 000): one line per (client, server) pair, replicas behind one entry. */
+export const statsSchema = z
+  .strictObject({
+    ...common,
+    state: stateStrategy.default("pod"),
+    /** `none`, `client-ip` (Service ClientIP) or `cookie` (ingress-nginx cookie). */
+    affinity: z.enum(["none", "client-ip", "cookie"]).default("none"),
+    /** ClientIP affinity timeout (Service `sessionAffinityConfig`). */
+    clientIpTimeoutSeconds: z.number().int().min(1).max(86400).default(10800),
+    /** Name of the ingress-nginx affinity cookie. */
+    cookieName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: "not a cookie name (allowed: letters, digits, '_', '-', up to 64)" }).default("STATEFLEET_AFFINITY"),
+    /** Take the client from the first X-Forwarded-For hop (only behind a proxy you run). */
+    trustProxy: z.boolean().default(true),
+    /** Size of the pod / shared volume that keeps the counts. */
+    storageSize: quantity.default("256Mi"),
+    exposure: exposureSchema("/stats"),
+  })
+  .prefault({});
+
+/** pingpong + logoutput (seed 001): a counter that survives pods. */
+export const pingpongSchema = z
+  .strictObject({
+    ...common,
+    state: stateStrategy.default("shared-volume"),
+    storageSize: quantity.default("256Mi"),
+    exposure: exposureSchema("/pingpong"),
+    /** The logoutput reader that shows the count every 5 s. */
+    logoutput: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** `store`: read the same store; `http`: ask pingpong's /pings. */
+        readVia: z.enum(["store", "http"]).default("store"),
+        exposure: exposureSchema("/"),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** The app variants. Variants of later issues are not accepted yet. */
+export const appsSchema = z
+  .strictObject({
+    stats: statsSchema,
+    pingpong: pingpongSchema,
+  })
+  .prefault({});

@@ -1,0 +1,103 @@
+import { z } from "zod";
+
+/** One problem in the stack config, addressed by its key path. */
+export interface ConfigProblem {
+  /** e.g. `statefleet:apps.stats.replicas` */
+  path: string;
+  message: string;
+}
+
+/** Thrown before any resource is registered; lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: ConfigProblem[]) {
+    super(
+      `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  ${p.path}: ${p.message}`).join("\n") +
+        "\nSee docs/config.md for every key, its default and allowed values.",
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** `statefleet:` + top key, then `.key` / `[i]` for each step below it. */
+export function keyPath(namespace: string, path: readonly PropertyKey[]): string {
+  const [top, ...rest] = path;
+  let out = `${namespace}:${String(top)}`;
+  for (const step of rest) out += typeof step === "number" ? `[${step}]` : `.${String(step)}`;
+  return out;
+}
+
+// zod 4 keeps its definition under `_zod.def`; we only walk wrappers and objects.
+type Def = { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; in?: z.ZodType; element?: z.ZodType };
+const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s;
+  for (;;) {
+    const d = defOf(cur);
+    if ((d.type === "optional" || d.type === "default" || d.type === "prefault" || d.type === "nullable") && d.innerType) cur = d.innerType;
+    else if (d.type === "pipe" && d.in) cur = d.in;
+    else return cur;
+  }
+}
+
+/** The keys an object schema at `path` accepts, for "unknown key (allowed: …)". */
+export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let cur: z.ZodType | undefined = schema;
+  for (const step of path) {
+    if (!cur) return [];
+    const d = defOf(unwrap(cur));
+    if (d.type === "object" && d.shape) cur = d.shape[String(step)];
+    else if (d.type === "array" && d.element) cur = d.element;
+    else return [];
+  }
+  if (!cur) return [];
+  const d = defOf(unwrap(cur));
+  return d.type === "object" && d.shape ? Object.keys(d.shape) : [];
+}
+
+const describe = (v: unknown): string => {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "string") return `"${v}"`;
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${String(v)}`;
+};
+
+/** Turns zod issues into `<key path>: <problem> (allowed: …)` lines. */
+export function problemsFromZod(namespace: string, schema: z.ZodType, input: unknown, error: z.ZodError): ConfigProblem[] {
+  const valueAt = (path: readonly PropertyKey[]): unknown =>
+    path.reduce<unknown>((acc, k) => (acc && typeof acc === "object" ? (acc as Record<PropertyKey, unknown>)[k] : undefined), input);
+  const out: ConfigProblem[] = [];
+  for (const issue of error.issues) {
+    const got = valueAt(issue.path);
+    switch (issue.code) {
+      case "unrecognized_keys":
+        for (const k of issue.keys) {
+          out.push({
+            path: keyPath(namespace, [...issue.path, k]),
+            message: `unknown key (allowed: ${knownKeysAt(schema, issue.path).join(", ")})`,
+          });
+        }
+        break;
+      case "invalid_value":
+        out.push({ path: keyPath(namespace, issue.path), message: `${describe(got)} is not allowed (allowed: ${issue.values.map(String).join(" | ")})` });
+        break;
+      case "invalid_type":
+        out.push({ path: keyPath(namespace, issue.path), message: `expected ${issue.expected}, got ${describe(got)}` });
+        break;
+      case "too_small":
+        out.push({ path: keyPath(namespace, issue.path), message: `${describe(got)} is too small (allowed: ${issue.origin === "array" ? "at least " + issue.minimum + " items" : (issue.inclusive ? "≥ " : "> ") + issue.minimum})` });
+        break;
+      case "too_big":
+        out.push({ path: keyPath(namespace, issue.path), message: `${describe(got)} is too big (allowed: ${issue.origin === "array" ? "at most " + issue.maximum + " items" : issue.origin === "string" ? "at most " + issue.maximum + " characters" : (issue.inclusive ? "≤ " : "< ") + issue.maximum})` });
+        break;
+      case "invalid_format":
+        out.push({ path: keyPath(namespace, issue.path), message: issue.message.includes("allowed") ? `${describe(got)} is ${issue.message}` : `${describe(got)} is not a valid ${issue.format} (allowed: a ${issue.format})` });
+        break;
+      default:
+        out.push({ path: keyPath(namespace, issue.path), message: issue.message });
+    }
+  }
+  return out;
+}

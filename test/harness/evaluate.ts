@@ -1,0 +1,145 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { Graph, toRes, type Res } from "./graph";
+import { makeMocks } from "./mocks";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the program must be loaded after setMocks, fresh every time */
+const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
+const settings = require("@pulumi/pulumi/runtime/settings");
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT = "statefleet";
+
+/** The `config:` block of a real stack file, exactly as `pulumi` would read it. */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+  const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+  return { ...(doc.config ?? {}) };
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => !!v && typeof v === "object" && !Array.isArray(v);
+
+/** Deep merge for overrides: objects merge, anything else replaces, `undefined` deletes. */
+export function merge(base: unknown, over: unknown): unknown {
+  if (!isPlain(base) || !isPlain(over)) return over;
+  const out: Plain = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) delete out[k];
+    else out[k] = merge(base[k], v);
+  }
+  return out;
+}
+
+export interface EvaluateOptions {
+  /** Deep-merged over the stack file's config, keyed like the file (`statefleet:apps`). */
+  overrides?: Record<string, unknown>;
+  /** Replace the stack file's config entirely. */
+  config?: Record<string, unknown>;
+  /** Evaluate as `pulumi preview` (provider-computed values unknown). */
+  preview?: boolean;
+}
+
+// Parent and dependencies are not in MockResourceArgs; read them off the request.
+let current: { parent: string; dependencies: string[] } | undefined;
+let patched = false;
+function patchMonitor() {
+  if (patched) return;
+  patched = true;
+  const original = MockMonitor.prototype.registerResource;
+  MockMonitor.prototype.registerResource = function (req: { getParent(): string; getDependenciesList(): string[] }, cb: unknown) {
+    current = { parent: req.getParent(), dependencies: req.getDependenciesList() };
+    try {
+      return original.call(this, req, cb); // calls mocks.newResource synchronously
+    } finally {
+      current = undefined;
+    }
+  };
+}
+
+function purgeProgramModules() {
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+      delete require.cache[key];
+    }
+  }
+}
+
+async function settle(count: () => number) {
+  const deadline = Date.now() + 20_000;
+  let last = -1;
+  let stable = 0;
+  while (stable < 3) {
+    if (Date.now() > deadline) throw new Error("program did not finish registering resources within 20 s");
+    await settings.waitForRPCs();
+    await new Promise((r) => setImmediate(r));
+    const n = count();
+    stable = n === last ? stable + 1 : 0;
+    last = n;
+  }
+}
+
+/**
+ * Evaluates index.ts against a stack's real config file under mocks, in a fresh module cache,
+ * and returns every resource it registered. Throws what the program throws (e.g. ConfigError).
+ */
+export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promise<Graph> {
+  patchMonitor();
+  const raw = opts.config ?? (merge(stackFileConfig(stack), opts.overrides ?? {}) as Record<string, unknown>);
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+
+  const preview = opts.preview ?? false;
+  const records: Omit<Res, "inputs">[] = [];
+  const errors: unknown[] = [];
+  const onRejection = (e: unknown) => errors.push(e);
+  process.on("unhandledRejection", onRejection);
+  try {
+    purgeProgramModules();
+    pulumi.runtime.setAllConfig(config);
+    await pulumi.runtime.setMocks(
+      makeMocks(preview, (a) => {
+        const ctx = current ?? { parent: "", dependencies: [] };
+        const parentType = ctx.parent ? ctx.parent.split("::")[2].split("$").pop() + "$" : "";
+        records.push({
+          type: a.type,
+          name: a.name,
+          urn: `urn:pulumi:${stack}::${PROJECT}::${parentType}${a.type}::${a.name}`,
+          custom: a.custom ?? true,
+          raw: a.inputs,
+          provider: a.provider,
+          parent: ctx.parent,
+          dependencies: ctx.dependencies,
+        });
+      }),
+      PROJECT,
+      stack,
+      preview,
+    );
+    const program = require(path.join(REPO_ROOT, "index.ts"));
+    await settle(() => records.length);
+    if (errors.length > 0) throw errors[0];
+    return new Graph(records.map(toRes), { ...program }, preview);
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+}
+
+/** Resolves an Output in update mode; rejects (instead of hanging) when it is unknown. */
+export function valueOf<T>(o: pulumi.Output<T> | T): Promise<T> {
+  if (!pulumi.Output.isInstance(o)) return Promise.resolve(o as T);
+  const out = o as pulumi.Output<T>;
+  return new Promise<T>((resolve, reject) => {
+    (out as unknown as { isKnown: Promise<boolean> }).isKnown.then((known) => {
+      if (!known) reject(new Error("output is unknown (preview)"));
+      else out.apply((v) => { resolve(v); return v; });
+    }, reject);
+  });
+}
+
+/** True when the Output is a Pulumi secret. */
+export function isSecretOutput(o: unknown): Promise<boolean> {
+  return (o as { isSecret: Promise<boolean> }).isSecret;
+}

@@ -1,0 +1,106 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** A fake kubeconfig, as `k3d kubeconfig get` or AKS would return it. */
+export const FAKE_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+- cluster: { server: https://127.0.0.1:6550, certificate-authority-data: AAAA }
+  name: fake
+contexts:
+- context: { cluster: fake, user: fake }
+  name: fake
+current-context: fake
+users:
+- name: fake
+  user: { client-certificate-data: BBBB, client-key-data: CCCC }
+`;
+
+/** An Entra-ID exec kubeconfig as AKS returns it with format=exec (device-code login). */
+export const FAKE_EXEC_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+- cluster: { server: https://statefleet.hcp.westeurope.azmk8s.io:443, certificate-authority-data: AAAA }
+  name: statefleet
+contexts:
+- context: { cluster: statefleet, user: clusterUser_statefleet-rg_statefleet }
+  name: statefleet
+current-context: statefleet
+users:
+- name: clusterUser_statefleet-rg_statefleet
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --login, devicecode, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, 00000000-0000-0000-0000-00000000000a, --environment, AzurePublicCloud]
+`;
+
+/** Every fabricated password starts with this, so tests can search for leaks. */
+export const MOCK_SECRET_PREFIX = "MOCKSECRET";
+/** The ACR admin password the mock returns. */
+export const MOCK_ACR_PASSWORD = `${MOCK_SECRET_PREFIX}-acr-admin-password`;
+
+/**
+ * Mocks that fabricate what the program reads back from providers: names, passwords,
+ * kubeconfigs, registry addresses. In preview, provider-computed values are unknown.
+ */
+export function makeMocks(preview: boolean, onResource: (a: pulumi.runtime.MockResourceArgs) => void): pulumi.runtime.Mocks {
+  const unknown = pulumi.runtime.unknownValue;
+  return {
+    newResource(a) {
+      onResource(a);
+      const s: Record<string, unknown> = { ...a.inputs };
+      const id = `${a.name}-id`;
+      switch (a.type) {
+        case "random:index/randomPassword:RandomPassword":
+          s.result = `${MOCK_SECRET_PREFIX}-${a.name}-${"x".repeat(Math.max(0, (a.inputs.length ?? 32) - 20))}`;
+          break;
+        case "random:index/randomString:RandomString":
+          s.result = "a1b2c3".slice(0, a.inputs.length ?? 6);
+          break;
+        case "command:local:Command":
+          s.stdout = preview ? unknown : /kubeconfig get/.test(a.inputs.create ?? "") ? FAKE_KUBECONFIG : "";
+          break;
+        case "azure-native:resources:ResourceGroup":
+          s.name = a.inputs.resourceGroupName ?? a.name;
+          break;
+        case "azure-native:containerservice:ManagedCluster":
+          s.name = a.inputs.resourceName ?? a.name;
+          s.identityProfile = preview ? unknown : { kubeletidentity: { objectId: "11111111-2222-3333-4444-555555555555", clientId: "c", resourceId: "r" } };
+          s.oidcIssuerProfile = { enabled: true, issuerURL: preview ? unknown : "https://westeurope.oic.prod-aks.azure.com/tenant/cluster/" };
+          break;
+        case "azure-native:containerregistry:Registry":
+          s.name = a.inputs.registryName;
+          s.loginServer = preview ? unknown : `${a.inputs.registryName}.azurecr.io`;
+          break;
+        case "docker-build:index:Image":
+          s.ref = preview ? unknown : `${a.inputs.tags?.[0]}@sha256:${"0".repeat(64)}`;
+          s.digest = preview ? unknown : `sha256:${"0".repeat(64)}`;
+          break;
+        case "kubernetes:helm.sh/v3:Release":
+          s.status = { name: a.inputs.name ?? a.name, namespace: a.inputs.namespace, status: "deployed" };
+          break;
+        default:
+          if (a.type.startsWith("kubernetes:") && a.inputs.metadata) {
+            // The provider auto-names objects without metadata.name; fabricate the same shape.
+            s.metadata = { ...a.inputs.metadata, name: a.inputs.metadata.name ?? `${a.name}-abc123` };
+          }
+      }
+      return { id, state: s };
+    },
+    call(a) {
+      switch (a.token) {
+        case "azure-native:authorization:getClientConfig":
+          return { subscriptionId: "00000000-0000-0000-0000-000000000001", tenantId: "00000000-0000-0000-0000-00000000000a", clientId: "c", objectId: "o" };
+        case "azure-native:containerservice:listManagedClusterUserCredentials": {
+          if (preview) return { kubeconfigs: unknown };
+          const kc = a.inputs.format === "exec" ? FAKE_EXEC_KUBECONFIG : FAKE_KUBECONFIG;
+          return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kc).toString("base64") }] };
+        }
+        case "azure-native:containerregistry:listRegistryCredentials":
+          return preview ? { username: unknown, passwords: unknown } : { username: "acradmin", passwords: [{ name: "password", value: MOCK_ACR_PASSWORD }] };
+        default:
+          throw new Error(`unmocked invoke ${a.token}: add it to test/harness/mocks.ts`);
+      }
+    },
+  };
+}
