@@ -101,3 +101,12 @@ export function problemsFromZod(namespace: string, schema: z.ZodType, input: unk
   }
   return out;
 }
+
+/** Every leaf and object key path below a schema (`apps.stats.replicas`, …), for docs checks. */
+export function keyPaths(schema: z.ZodType, prefix = ""): string[] {
+  const d = defOf(unwrap(schema));
+  if (d.type !== "object" || !d.shape) return prefix ? [prefix] : [];
+  const out: string[] = prefix ? [prefix] : [];
+  for (const [k, child] of Object.entries(d.shape)) out.push(...keyPaths(child, prefix ? `${prefix}.${k}` : k));
+  return out;
+}

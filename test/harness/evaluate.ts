@@ -40,6 +40,8 @@ export interface EvaluateOptions {
   config?: Record<string, unknown>;
   /** Evaluate as `pulumi preview` (provider-computed values unknown). */
   preview?: boolean;
+  /** Told how many resources were registered when evaluation ends, also when it throws. */
+  onRegister?: (count: number) => void;
 }
 
 // Parent and dependencies are not in MockResourceArgs; read them off the request.
@@ -124,6 +126,7 @@ export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promi
     return new Graph(records.map(toRes), { ...program }, preview);
   } finally {
     process.off("unhandledRejection", onRejection);
+    opts.onRegister?.(records.length);
   }
 }
 

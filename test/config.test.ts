@@ -1,0 +1,123 @@
+import { expect } from "chai";
+import { ConfigError, parseStackConfig } from "../config";
+import { evaluate, merge, stackFileConfig } from "./harness/evaluate";
+
+/** The dev stack's `statefleet:*` values with the prefix stripped, as the program sees them. */
+function devRaw(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(stackFileConfig("dev"))) if (k.startsWith("statefleet:")) out[k.slice("statefleet:".length)] = v;
+  return out;
+}
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig("test", raw);
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error("config was accepted");
+}
+
+interface BadCase {
+  what: string;
+  change: Record<string, unknown>;
+  /** The key path that must be named, and words the message must contain. */
+  path: string;
+  says: RegExp;
+}
+
+const BAD: BadCase[] = [
+  { what: "wrong enum (cluster provider)", change: { cluster: { provider: "gke" } }, path: "statefleet:cluster.provider", says: /"gke" is not allowed \(allowed: k3d \| aks\)/ },
+  { what: "wrong enum (state strategy)", change: { apps: { stats: { state: "memcached" } } }, path: "statefleet:apps.stats.state", says: /allowed: pod \| shared-volume \| redis/ },
+  { what: "wrong type (replicas as string)", change: { apps: { stats: { replicas: "two" } } }, path: "statefleet:apps.stats.replicas", says: /expected number, got "two"/ },
+  { what: "wrong type (enabled as string)", change: { redis: { enabled: "yes" } }, path: "statefleet:redis.enabled", says: /expected boolean/ },
+  { what: "zero replicas", change: { apps: { stats: { replicas: 0 } } }, path: "statefleet:apps.stats.replicas", says: /too small \(allowed: ≥ 1\)/ },
+  { what: "negative agents", change: { cluster: { k3d: { agents: -1 } } }, path: "statefleet:cluster.k3d.agents", says: /too small/ },
+  { what: "non-integer port", change: { cluster: { k3d: { httpPort: 80.5 } } }, path: "statefleet:cluster.k3d.httpPort", says: /expected int/ },
+  { what: "HPA min > max", change: { apps: { stats: { replicas: undefined, autoscale: { min: 5, max: 2 } } } }, path: "statefleet:apps.stats.autoscale.min", says: /5 is above max 2 \(allowed: min ≤ max\)/ },
+  { what: "replicas and autoscale together", change: { apps: { stats: { autoscale: { min: 2, max: 4 } } } }, path: "statefleet:apps.stats.autoscale", says: /either replicas or autoscale/ },
+  { what: "a key of the other cluster kind", change: { cluster: { aks: { location: "westeurope" } } }, path: "statefleet:cluster.aks", says: /AKS settings in a k3d stack/ },
+  { what: "an unknown nested key", change: { apps: { stats: { replica: 3 } } }, path: "statefleet:apps.stats.replica", says: /unknown key \(allowed: enabled, replicas, autoscale/ },
+  { what: "an unknown top-level key", change: { databases: { enabled: true } }, path: "statefleet:databases", says: /unknown key \(allowed: cluster, ingress, istio/ },
+  { what: "redis state with Redis disabled", change: { redis: { enabled: false } }, path: "statefleet:apps.stats.state", says: /"redis" needs Redis, but redis.enabled is false/ },
+  { what: "shared-volume state without RWX storage", change: { storage: { enabled: false } }, path: "statefleet:apps.pingpong.state", says: /needs ReadWriteMany storage/ },
+  { what: "cookie affinity without ingress-nginx", change: { apps: { stats: { affinity: "cookie", exposure: { via: "istio-gateway" } } } }, path: "statefleet:apps.stats.affinity", says: /"cookie" needs exposure.via ingress-nginx/ },
+  { what: "pingpong shared-volume with 2 replicas", change: { apps: { pingpong: { replicas: 2 } } }, path: "statefleet:apps.pingpong.state", says: /single writer/ },
+  { what: "exposure through a disabled ingress", change: { ingress: { nginx: { enabled: false } } }, path: "statefleet:apps.stats.exposure.via", says: /ingress.nginx.enabled is false/ },
+  { what: "a malformed quantity", change: { apps: { stats: { resources: { limits: { memory: "lots" } } } } }, path: "statefleet:apps.stats.resources.limits.memory", says: /not a Kubernetes quantity/ },
+  { what: "an unpinned k3s image", change: { cluster: { k3d: { k3sImage: "rancher/k3s:latest" } } }, path: "statefleet:cluster.k3d.k3sImage", says: /not a pinned k3s image/ },
+  { what: "a relative shared host path", change: { cluster: { k3d: { sharedHostPath: "shared" } } }, path: "statefleet:cluster.k3d.sharedHostPath", says: /not an absolute path/ },
+  { what: "a cluster name that is no DNS label", change: { cluster: { name: "My_Cluster" } }, path: "statefleet:cluster.name", says: /not a DNS label/ },
+  { what: "istio gateway on while Istio is off", change: { istio: { enabled: false }, apps: { pingpong: { logoutput: { exposure: { via: "ingress-nginx" } } } } }, path: "statefleet:istio.gateway.enabled", says: /while istio.enabled is false/ },
+  { what: "logoutput reading pingpong's pod-local store", change: { apps: { pingpong: { state: "pod" } } }, path: "statefleet:apps.pingpong.logoutput.readVia", says: /cannot read pingpong's pod-local volume/ },
+];
+
+describe("stack config validation", () => {
+  it("accepts both real stack files", () => {
+    for (const stack of ["dev", "aks"]) {
+      const raw: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(stackFileConfig(stack))) if (k.startsWith("statefleet:")) raw[k.slice(11)] = v;
+      expect(() => parseStackConfig(stack, raw), stack).not.to.throw();
+    }
+  });
+
+  it("fills every default from an empty config (a k3d stack)", () => {
+    const cfg = parseStackConfig("empty", {});
+    expect(cfg.cluster.provider).to.equal("k3d");
+    if (cfg.cluster.provider !== "k3d") throw new Error("unreachable");
+    expect(cfg.cluster.k3d.agents).to.equal(2);
+    expect(cfg.apps.stats.scaling).to.deep.equal({ kind: "fixed", replicas: 1 });
+    expect(cfg.redis.maxMemoryPolicy).to.equal("noeviction");
+  });
+
+  it("resolves autoscale into an HPA scaling and drops replicas", () => {
+    const raw = merge(devRaw(), { apps: { stats: { replicas: undefined, autoscale: { min: 2, max: 5 } } } }) as Record<string, unknown>;
+    const cfg = parseStackConfig("dev", raw);
+    expect(cfg.apps.stats.scaling).to.deep.equal({ kind: "autoscale", min: 2, max: 5, cpuPercent: 70 });
+  });
+
+  for (const c of BAD) {
+    it(`rejects ${c.what}, naming ${c.path}`, () => {
+      const problems = problemsOf(merge(devRaw(), c.change) as Record<string, unknown>);
+      const line = problems.find((p) => p.startsWith(`${c.path}: `));
+      expect(line, `no problem for ${c.path} in:\n${problems.join("\n")}`).to.be.a("string");
+      expect(line).to.match(c.says);
+    });
+  }
+
+  it("lists every problem at once, not just the first", () => {
+    const problems = problemsOf(merge(devRaw(), { cluster: { provider: "gke" }, apps: { stats: { replicas: 0, state: "x" } } }) as Record<string, unknown>);
+    expect(problems.map((p) => p.split(":").slice(0, 2).join(":"))).to.include.members([
+      "statefleet:cluster.provider",
+      "statefleet:apps.stats.replicas",
+      "statefleet:apps.stats.state",
+    ]);
+  });
+
+  it("formats the error as one `<key path>: <problem>` line per problem, pointing at the docs", () => {
+    try {
+      parseStackConfig("dev", merge(devRaw(), { apps: { stats: { replicas: 0 } } }) as Record<string, unknown>);
+      expect.fail("accepted");
+    } catch (e) {
+      expect((e as Error).message).to.match(/^Invalid stack config \(1 problem\):\n {2}statefleet:apps\.stats\.replicas: number 0 is too small \(allowed: ≥ 1\)\nSee docs\/config\.md/);
+    }
+  });
+
+  it("fails the program before any resource is registered", async () => {
+    let registered = -1;
+    try {
+      await evaluate("dev", { overrides: { "statefleet:apps": { stats: { state: "nope" } } }, onRegister: (n) => (registered = n) });
+      expect.fail("the program accepted a bad config");
+    } catch (e) {
+      expect(e).to.be.instanceOf(Error);
+      expect((e as Error).message).to.contain("statefleet:apps.stats.state");
+    }
+    expect(registered).to.equal(0);
+  });
+
+  it("rejects AKS-only keys in the real dev stack file and k3d keys in the real aks stack file", async () => {
+    const err = await evaluate("aks", { overrides: { "statefleet:cluster": { k3d: { agents: 1 } } } }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.contain("statefleet:cluster.k3d: k3d settings in an AKS stack");
+  });
+});

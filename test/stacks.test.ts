@@ -1,0 +1,45 @@
+/**
+ * Every Kubernetes object of every stack (and of the variations operators are likely to pick)
+ * is schema-valid and passes every policy. Layers: test/harness/manifests.ts, policy/rules.ts.
+ */
+import { expect } from "chai";
+import { evaluate, type EvaluateOptions } from "./harness/evaluate";
+import { validateManifests } from "./harness/manifests";
+import { policyViolations } from "./harness/policies";
+
+const VARIATIONS: [string, string, EvaluateOptions][] = [
+  ["dev", "as committed", {}],
+  ["aks", "as committed", {}],
+  ["dev", "preview", { preview: true }],
+  ["aks", "preview", { preview: true }],
+  ["dev", "stats on the shared volume, client-ip affinity, autoscaled", {
+    overrides: { "statefleet:apps": { stats: { state: "shared-volume", affinity: "client-ip", replicas: undefined, autoscale: { min: 2, max: 4 } } } },
+  }],
+  ["dev", "everything on Redis, monitoring off", {
+    overrides: { "statefleet:monitoring": { enabled: false }, "statefleet:apps": { stats: { state: "redis" }, pingpong: { state: "redis", replicas: 3 } } },
+  }],
+  ["aks", "Istio and ingress-nginx off, apps internal", {
+    overrides: {
+      "statefleet:istio": { enabled: false, gateway: { enabled: false } },
+      "statefleet:ingress": { nginx: { enabled: false } },
+      "statefleet:monitoring": { enabled: false },
+      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } } },
+    },
+  }],
+];
+
+describe("every object of every stack", () => {
+  for (const [stack, what, opts] of VARIATIONS) {
+    describe(`${stack}: ${what}`, () => {
+      let graph: Awaited<ReturnType<typeof evaluate>>;
+      before(async () => { graph = await evaluate(stack, opts); });
+      it("is valid against the Kubernetes, Istio and prometheus-operator schemas", async () => {
+        expect(graph.k8sObjects().length).to.be.greaterThan(0);
+        expect(await validateManifests(graph)).to.deep.equal([]);
+      });
+      it("passes every security and operability policy", () => {
+        expect(policyViolations(graph)).to.deep.equal([]);
+      });
+    });
+  }
+});
