@@ -8,7 +8,17 @@ import { AksCluster } from "./components/cluster/aks-cluster";
 import { K3dCluster } from "./components/cluster/k3d-cluster";
 import type { ClusterInfo } from "./components/cluster/types";
 import { AppImage } from "./components/image";
-import { Namespaces } from "./components/platform/namespaces";
+import { NAMESPACES, Namespaces } from "./components/platform/namespaces";
+import { entryPoint, resolveGrafanaVia } from "./components/platform/entry-points";
+import { IngressNginx } from "./components/platform/ingress-nginx";
+import { Istio } from "./components/platform/istio";
+import { Monitoring } from "./components/platform/monitoring";
+import { SharedStorage } from "./components/platform/shared-storage";
+import { Mongo } from "./components/data/mongo";
+import { Redis } from "./components/data/redis";
+import { PingPongApp } from "./components/variants/pingpong";
+import { appUrl } from "./components/variants/platform";
+import { StatsApp } from "./components/variants/stats";
 
 // Parse first: a bad config fails here, before any resource is registered.
 const cfg = loadStackConfig();
@@ -27,9 +37,59 @@ const image = new AppImage("app", { context: __dirname, registry: cluster.regist
 // ── platform ──
 const namespaces = new Namespaces("namespaces", { istioInjection: cfg.istio.enabled }, k8sOpts);
 
+const gatewayEnabled = cfg.istio.enabled && cfg.istio.gateway.enabled;
+const grafanaVia = resolveGrafanaVia(cfg.monitoring.grafanaVia, cfg.ingress.nginx.enabled, gatewayEnabled);
+/** Prometheus, Grafana, Alertmanager; first, because ingress-nginx's ServiceMonitor needs its CRDs. */
+const monitoring = cfg.monitoring.enabled
+  ? new Monitoring("monitoring", { settings: cfg.monitoring, host: cfg.ingress.host, grafanaVia, entry: cluster.entry }, k8sOpts)
+  : undefined;
+/** ingress-nginx (retired upstream in March 2026; kept for the seeds). */
+const ingressNginx = cfg.ingress.nginx.enabled
+  ? new IngressNginx("ingress-nginx", { settings: cfg.ingress.nginx, entry: cluster.entry, monitoring }, k8sOpts)
+  : undefined;
+/** Istio (sidecar mode) and, when on, its ingress gateway with the shared Gateway. */
+const istio = cfg.istio.enabled ? new Istio("istio", { settings: cfg.istio, entry: cluster.entry, clusterKind: cluster.kind }, k8sOpts) : undefined;
+monitoring?.exposeGrafana({ ingressNginx, istio });
+
+/** ReadWriteMany claims for `shared-volume` state (Azure Files on AKS, the shared host dir on k3d). */
+const storage = cfg.storage.enabled
+  ? new SharedStorage("shared-storage", { rwx: cluster.rwx, azureFilesSku: cfg.storage.azureFilesSku, defaultSize: cfg.storage.defaultSize }, k8sOpts)
+  : undefined;
+
 // ── data ──
+const dataNamespaces = { namespace: namespaces.data.metadata.name, clientNamespace: namespaces.apps.metadata.name };
+const redis = cfg.redis.enabled
+  ? new Redis("redis", {
+      ...dataNamespaces,
+      maxMemory: cfg.redis.maxMemory,
+      maxMemoryPolicy: cfg.redis.maxMemoryPolicy,
+      appendOnly: cfg.redis.appendOnly,
+      storageSize: cfg.redis.storageSize,
+      resources: cfg.redis.resources,
+      monitoring, // with monitoring on: an exporter sidecar and a ServiceMonitor
+    }, k8sOpts)
+  : undefined;
+const mongo = cfg.mongo.enabled
+  ? new Mongo("mongo", {
+      ...dataNamespaces,
+      throttle: cfg.mongo.throttle,
+      storageSize: cfg.mongo.storageSize,
+      resources: cfg.mongo.resources,
+      monitoring, // with monitoring on: an exporter sidecar and a ServiceMonitor
+    }, k8sOpts)
+  : undefined;
 
 // ── apps ──
+/** What the variants get from the layers above (each undefined when off), and what they all share. */
+const appArgs = {
+  image: image.ref,
+  namespace: NAMESPACES.apps,
+  defaultHost: cfg.ingress.host,
+  platform: { ingressNginx, istio, monitoring, storage, redis },
+  dependsOn: [namespaces.apps],
+};
+const stats = cfg.apps.stats.enabled ? new StatsApp("stats", { ...appArgs, config: cfg.apps.stats }, k8sOpts) : undefined;
+const pingpong = cfg.apps.pingpong.enabled ? new PingPongApp("pingpong", { ...appArgs, config: cfg.apps.pingpong }, k8sOpts) : undefined;
 
 // ── outputs ──
 /** The cluster's name (k3d cluster or AKS resource). */
@@ -40,3 +100,29 @@ export const kubeconfig = pulumi.secret(cluster.kubeconfig);
 export const appImage = image.ref;
 /** Namespace of the app variants. */
 export const appsNamespace = namespaces.apps.metadata.name;
+/** Namespace of Redis and MongoDB. */
+export const dataNamespace = namespaces.data.metadata.name;
+/** Where the apps reach Redis (no credentials; the password is the Secret `redisPasswordSecret` in the apps namespace). */
+export const redisUrl = redis?.url;
+/** Secret (in the apps namespace) holding the Redis password, key `password`. */
+export const redisPasswordSecret = redis?.passwordSecret.name;
+/** Where MongoDB listens (no credentials; the apps' connection string is the Secret `mongoUrlSecret`). */
+export const mongoAddress = mongo?.address;
+/** Secret (in the apps namespace) holding the apps' MongoDB connection string, key `url`. */
+export const mongoUrlSecret = mongo?.urlSecret.name;
+/** StorageClass of the ReadWriteMany claims (AKS; none on k3d, whose volumes are static). */
+export const sharedStorageClass = storage?.storageClass?.metadata.name;
+/** ingress-nginx: `url` (k3d: the host port; AKS: `http://<ingress.host>`) and, on AKS, how to read the load balancer's address. */
+export const ingressNginxEntry = ingressNginx ? entryPoint(cluster.entry, "ingress-nginx", cfg.ingress.host) : undefined;
+/** The Istio ingress gateway, same shape as `ingressNginxEntry`. */
+export const istioGatewayEntry = istio?.gateway ? entryPoint(cluster.entry, "istio-gateway", cfg.ingress.host) : undefined;
+/** Grafana (user `admin`, password: `pulumi stack output grafanaAdminPassword --show-secrets`). */
+export const grafanaUrl = monitoring && grafanaVia !== "none" ? monitoring.grafanaUrl : undefined;
+/** Grafana's admin password (secret). */
+export const grafanaAdminPassword = monitoring ? pulumi.secret(monitoring.grafanaAdminPassword) : undefined;
+/** The stats page (undefined when stats is off or not exposed). */
+export const statsUrl = appUrl(cluster.entry, stats?.route);
+/** `curl` it for `pong N` (undefined when pingpong is off or not exposed). */
+export const pingpongUrl = appUrl(cluster.entry, pingpong?.pingpongRoute);
+/** logoutput's status text (undefined when logoutput is off or not exposed). */
+export const logoutputUrl = appUrl(cluster.entry, pingpong?.logoutputRoute);

@@ -50,12 +50,19 @@ export interface MonitoringInfo {
 /** A ReadWriteMany claim handed out by SharedStorage. */
 export interface RwxClaim {
   claimName: pulumi.Output<string>;
+  /**
+   * When set, the Workload MUST mount the claim with `volumeMounts[].subPath: <subPath>`.
+   * On k3d every claim's PersistentVolume is the whole shared host directory, and this is the
+   * claim's own sub-directory in it: the kubelet creates it with the root's 0777 mode, so a
+   * non-root pod can write (docs/storage.md). Undefined (Azure Files): mount the volume root.
+   */
+  subPath?: string;
 }
 
 /** Hands out ReadWriteMany claims; the mechanism (Azure Files, shared host dir) is hidden. */
 export interface RwxStorage {
-  /** A new RWX PersistentVolumeClaim named `name` in `namespace`. */
-  claim(name: string, args: { namespace: string; size: string }): RwxClaim;
+  /** A new RWX PersistentVolumeClaim named `name` in `namespace`; `size` defaults to `storage.defaultSize`. */
+  claim(name: string, args: { namespace: string; size?: string }): RwxClaim;
 }
 
 /** Redis as the apps see it. */

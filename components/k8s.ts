@@ -83,7 +83,12 @@ export function envFromSecret(name: string, ref: SecretRef): K8sInputs.core.v1.E
 /** Pod Security Admission levels for a namespace. */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
-/** A namespace with Pod Security Admission enforce/audit/warn labels. */
+/**
+ * A namespace with Pod Security Admission enforce/audit/warn labels. It has no NetworkPolicy
+ * yet, and the stack policy requires a default-deny one in every namespace: platform namespaces
+ * add theirs with `platformNetworkPolicies` (components/platform/network-policies.ts), and
+ * namespaces whose every pod is ours use `secureNamespace` (docs/network-policies.md).
+ */
 export function namespace(
   name: string,
   level: PodSecurityLevel,
@@ -107,4 +112,70 @@ export function namespace(
     },
     opts,
   );
+}
+
+/** Selects a namespace by name (the `kubernetes.io/metadata.name` label the API server sets on every namespace). */
+export function namespaceSelector(name: Input<string>): K8sInputs.meta.v1.LabelSelector {
+  return { matchLabels: { "kubernetes.io/metadata.name": name } };
+}
+
+/** Where the cluster's DNS runs: CoreDNS carries `k8s-app: kube-dns` in kube-system on k3s and AKS. */
+export const CLUSTER_DNS = { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } } as const;
+
+/** Probe timing; unset fields keep the helpers' defaults (every 10 s, 2 s timeout, 3 failures). */
+export type ProbeTiming = Pick<K8sInputs.core.v1.Probe, "periodSeconds" | "timeoutSeconds" | "failureThreshold" | "initialDelaySeconds">;
+
+/** A probe that only opens a TCP connection: starts no process inside a CPU- or memory-capped container. */
+export function tcpProbe(port: Input<number | string>, timing: ProbeTiming = {}): K8sInputs.core.v1.Probe {
+  return { tcpSocket: { port }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3, ...timing };
+}
+
+/** A probe that runs `command` in the container (with the container's env); exit 0 is healthy. */
+export function execProbe(command: string[], timing: ProbeTiming = {}): K8sInputs.core.v1.Probe {
+  return { exec: { command }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3, ...timing };
+}
+
+/** A namespace of ours plus the two policies that make it default-deny. */
+export interface SecureNamespace {
+  namespace: k8s.core.v1.Namespace;
+  /** Selects every pod, allows nothing in or out: each workload's own policy opens what it needs. */
+  denyAll: k8s.networking.v1.NetworkPolicy;
+  /** Every pod may resolve names (UDP/TCP 53 to CoreDNS in kube-system). */
+  allowDns: k8s.networking.v1.NetworkPolicy;
+}
+
+/**
+ * A namespace (as `namespace()`) that is default-deny for ingress and egress, except DNS. For
+ * namespaces whose every pod is ours and opens its own flows with a NetworkPolicy (Workload,
+ * Redis, Mongo); the kubelet's probes come from the node, which NetworkPolicies always admit.
+ */
+export function secureNamespace(
+  name: string,
+  level: PodSecurityLevel,
+  opts: pulumi.CustomResourceOptions,
+  extraLabels: Record<string, string> = {},
+): SecureNamespace {
+  const ns = namespace(name, level, opts, extraLabels);
+  const metadata = (policy: string) => ({ name: policy, namespace: ns.metadata.name, labels: { "app.kubernetes.io/part-of": "statefleet" } });
+  const denyAll = new k8s.networking.v1.NetworkPolicy(
+    `${name}-default-deny`,
+    { metadata: metadata("default-deny"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+    opts,
+  );
+  const allowDns = new k8s.networking.v1.NetworkPolicy(
+    `${name}-allow-dns`,
+    {
+      metadata: metadata("allow-dns"),
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{
+          to: [{ namespaceSelector: namespaceSelector(CLUSTER_DNS.namespace), podSelector: { matchLabels: { ...CLUSTER_DNS.podLabels } } }],
+          ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+        }],
+      },
+    },
+    opts,
+  );
+  return { namespace: ns, denyAll, allowDns };
 }

@@ -2,15 +2,20 @@ import { z } from "zod";
 import { hostName, pathPrefix, quantity, resourcesDefault } from "./common";
 
 /** Where a variant's traffic comes in. */
-export const exposureSchema = (defaultPath: string) =>
+export const exposureSchema = (defaultPath: string, stripPrefixDefault = true) =>
   z
     .strictObject({
       /** `ingress-nginx`, `istio-gateway`, or `none` (cluster-internal only). */
       via: z.enum(["ingress-nginx", "istio-gateway", "none"]).default("ingress-nginx"),
       /** Host of the route; defaults to `ingress.host`. */
       host: hostName.optional(),
-      /** Path prefix; the app sees it rewritten to `/`. */
+      /** Path prefix of the route. */
       path: pathPrefix.default(defaultPath),
+      /**
+       * true: the prefix is removed before the request reaches the app (`<path>/x` → `/x`).
+       * false: the app sees the path as requested (pingpong serves `/pingpong` itself).
+       */
+      stripPrefix: z.boolean().default(stripPrefixDefault),
     })
     .prefault({});
 export type ExposureConfig = z.infer<ReturnType<typeof exposureSchema>>;
@@ -42,8 +47,12 @@ export type StateStrategy = z.infer<typeof stateStrategy>;
 export const statsSchema = z
   .strictObject({
     ...common,
+    /** `pod` by default: the seed's behaviour, harmless at the default of 1 replica; scale it and the problem shows. */
     state: stateStrategy.default("pod"),
-    /** `none`, `client-ip` (Service ClientIP) or `cookie` (ingress-nginx cookie). */
+    /**
+     * `none`; `client-ip` (Service ClientIP, plus a source-IP hash for Envoy when Istio is on; no
+     * effect through ingress-nginx); `cookie` (ingress-nginx cookie, needs exposure via ingress-nginx).
+     */
     affinity: z.enum(["none", "client-ip", "cookie"]).default("none"),
     /** ClientIP affinity timeout (Service `sessionAffinityConfig`). */
     clientIpTimeoutSeconds: z.number().int().min(1).max(86400).default(10800),
@@ -61,15 +70,20 @@ export const statsSchema = z
 export const pingpongSchema = z
   .strictObject({
     ...common,
+    /** `shared-volume` by default: the course's 1.11 (the count survives the pod), one replica. */
     state: stateStrategy.default("shared-volume"),
+    /** Size of the pod / shared volume that keeps the counter. */
     storageSize: quantity.default("256Mi"),
-    exposure: exposureSchema("/pingpong"),
+    // The app serves `/pingpong` itself, so `curl <host>/pingpong` answers `pong N` as in the course.
+    exposure: exposureSchema("/pingpong", false),
     /** The logoutput reader that shows the count every 5 s. */
     logoutput: z
       .strictObject({
         enabled: z.boolean().default(true),
         /** `store`: read the same store; `http`: ask pingpong's /pings. */
         readVia: z.enum(["store", "http"]).default("store"),
+        /** logoutput only formats a line every 5 s: a fraction of pingpong's budget. */
+        resources: resourcesDefault("20m", "48Mi", "200m", "128Mi"),
         exposure: exposureSchema("/"),
       })
       .prefault({}),

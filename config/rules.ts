@@ -1,5 +1,6 @@
 import type { ParsedStack } from "./schema";
 import type { ConfigProblem } from "./errors";
+import { quantityValue, redisMemoryBytes } from "./data";
 
 const NS = "statefleet";
 const p = (path: string, message: string): ConfigProblem => ({ path: `${NS}:${path}`, message });
@@ -60,6 +61,33 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
   } else if (pp.logoutput.enabled) {
     out.push(p("apps.pingpong.logoutput.enabled", `true while pingpong is disabled; logoutput shows pingpong's count (allowed: false, or enable apps.pingpong)`));
   }
+  out.push(...routeProblems(cfg));
+  out.push(...dataProblems(cfg));
+  out.push(...platformProblems(cfg));
+  return out;
+}
+
+const trimPath = (path: string) => path.replace(/\/+$/, "") || "/";
+/** `/` covers everything; `/a` covers `/a` and `/a/…` (the Workload matches whole segments). */
+const covers = (outer: string, inner: string) => outer === inner || inner.startsWith(outer === "/" ? "/" : `${outer}/`);
+
+/**
+ * Two apps on one entry point and host must not fight over a path. ingress-nginx tries longer
+ * paths first, so only identical paths clash there; Istio merges the VirtualServices of one
+ * host in creation order, so any prefix overlap (`/` above all) is decided by chance.
+ */
+function routeProblems(cfg: ParsedStack): ConfigProblem[] {
+  const routes = appExposures(cfg).map((r) => ({ ...r, path: trimPath(r.path) }));
+  const out: ConfigProblem[] = [];
+  routes.forEach((r, i) => {
+    for (const o of routes.slice(0, i)) {
+      if (o.via !== r.via || o.host !== r.host) continue;
+      const clash = r.via === "istio-gateway" ? covers(o.path, r.path) || covers(r.path, o.path) : o.path === r.path;
+      if (!clash) continue;
+      const why = r.via === "istio-gateway" ? "Istio merges the routes of one host in creation order, so which app answers is left to chance" : "two Ingresses for one host and path";
+      out.push(p(`${r.at}.path`, `"${r.path}" overlaps ${o.at}.path "${o.path}" on ${r.via} for host "${r.host}": ${why} (allowed: a path that neither covers nor is covered by "${o.path}", e.g. /logoutput, or another exposure.host)`));
+    }
+  });
   return out;
 }
 
@@ -73,4 +101,118 @@ function exposureProblems(cfg: ParsedStack, path: string, via: string): ConfigPr
   if (via === "ingress-nginx" && !cfg.ingress.nginx.enabled) return [p(path, `"ingress-nginx" but ingress.nginx.enabled is false (allowed: istio-gateway | none, or ingress.nginx.enabled: true)`)];
   if (via === "istio-gateway" && !(cfg.istio.enabled && cfg.istio.gateway.enabled)) return [p(path, `"istio-gateway" but the Istio gateway is off (allowed: ingress-nginx | none, or istio.enabled and istio.gateway.enabled: true)`)];
   return [];
+}
+
+/** The routes apps ask for: every enabled block under `apps` (or nested in one) with an `exposure`. */
+function appExposures(cfg: ParsedStack): { at: string; via: string; host: string; path: string }[] {
+  const out: { at: string; via: string; host: string; path: string }[] = [];
+  const visit = (at: string, block: unknown) => {
+    if (!block || typeof block !== "object") return;
+    const b = block as { enabled?: boolean; exposure?: { via: string; host?: string; path: string } };
+    if (b.enabled === false) return;
+    if (b.exposure && b.exposure.via !== "none") out.push({ at: `${at}.exposure`, via: b.exposure.via, host: b.exposure.host ?? cfg.ingress.host, path: b.exposure.path });
+    for (const [k, v] of Object.entries(b)) if (k !== "exposure" && v && typeof v === "object" && !Array.isArray(v)) visit(`${at}.${k}`, v);
+  };
+  for (const [key, app] of Object.entries(cfg.apps)) visit(`apps.${key}`, app);
+  return out;
+}
+
+/** Does an Istio Gateway host (`*`, `*.a.b`, `a.b`) admit a route host ("" = any host, i.e. `*`)? */
+function gatewayAdmits(gatewayHost: string, host: string): boolean {
+  if (gatewayHost === "*") return true;
+  if (host === "" || host.startsWith("*")) return gatewayHost === host;
+  return gatewayHost === host || (gatewayHost.startsWith("*.") && host.endsWith(gatewayHost.slice(1)));
+}
+
+/** The entry point Grafana ends up on, or undefined when none (config rules report that). */
+function grafanaEntry(cfg: Pick<ParsedStack, "ingress" | "istio" | "monitoring">): "ingress-nginx" | "istio-gateway" | "none" | undefined {
+  const nginx = cfg.ingress.nginx.enabled;
+  const gateway = cfg.istio.enabled && cfg.istio.gateway.enabled;
+  const via = cfg.monitoring.grafanaVia;
+  if (via === "auto") return nginx ? "ingress-nginx" : gateway ? "istio-gateway" : undefined;
+  if (via === "ingress-nginx") return nginx ? via : undefined;
+  if (via === "istio-gateway") return gateway ? via : undefined;
+  return "none";
+}
+
+/** Entry points, the Istio gateway's hosts, Grafana's route and Alertmanager's receivers. */
+function platformProblems(cfg: ParsedStack): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const gatewayOn = cfg.istio.enabled && cfg.istio.gateway.enabled;
+  const gwHosts = cfg.istio.gateway.hosts;
+  const admitted = (host: string) => gwHosts.some((g) => gatewayAdmits(g, host));
+  const shown = (host: string) => (host === "" ? `"" (any host, i.e. *)` : `"${host}"`);
+
+  if (!cfg.ingress.nginx.enabled && cfg.ingress.nginx.trustedProxyCidrs.length > 0)
+    out.push(p("ingress.nginx.trustedProxyCidrs", `set while ingress.nginx.enabled is false (allowed: [], or enable ingress-nginx)`));
+
+  const routes = appExposures(cfg);
+  if (gatewayOn) {
+    for (const r of routes) {
+      if (r.via === "istio-gateway" && !admitted(r.host))
+        out.push(p(`${r.at}.host`, `${shown(r.host)} is not among istio.gateway.hosts [${gwHosts.join(", ")}], so its VirtualService would never bind (allowed: one of them, or add it to istio.gateway.hosts)`));
+    }
+  }
+
+  const m = cfg.monitoring;
+  if (m.enabled) {
+    const via = grafanaEntry(cfg);
+    if (via === undefined) {
+      const why = m.grafanaVia === "auto" ? "ingress-nginx and the Istio gateway are both off" : `${m.grafanaVia} is off`;
+      out.push(p("monitoring.grafanaVia", `"${m.grafanaVia}" but ${why}, so Grafana could not be reached (allowed: none (then kubectl port-forward), or enable an entry point)`));
+    } else if (via !== "none") {
+      const host = cfg.ingress.host;
+      if (via === "istio-gateway" && !admitted(host))
+        out.push(p("monitoring.grafanaVia", `Grafana on the Istio gateway uses ingress.host ${shown(host)}, which is not among istio.gateway.hosts [${gwHosts.join(", ")}] (allowed: add it to istio.gateway.hosts, or grafanaVia: ingress-nginx | none)`));
+      const gp = m.grafanaPath.replace(/\/+$/, "") || "/";
+      for (const r of routes) {
+        if (r.via !== via || r.host !== host) continue;
+        const rp = r.path.replace(/\/+$/, "") || "/";
+        // Istio merges the VirtualServices of a host in creation order: a covering prefix may win.
+        const clash = via === "istio-gateway" ? rp === gp || rp === "/" || gp.startsWith(`${rp}/`) || rp.startsWith(`${gp}/`) : rp === gp;
+        if (clash) out.push(p("monitoring.grafanaPath", `"${m.grafanaPath}" overlaps ${r.at}.path "${r.path}" on ${via} for host ${shown(host)} (allowed: a path neither covers, or grafanaVia: another entry point)`));
+      }
+    }
+    const am = m.alertmanager;
+    if (!am.enabled && am.receivers.length > 0)
+      out.push(p("monitoring.alertmanager.receivers", `set while monitoring.alertmanager.enabled is false (allowed: [], or enable Alertmanager)`));
+    const names = am.receivers.map((r) => r.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) out.push(p(`monitoring.alertmanager.receivers[${i}].name`, `"${n}" is used twice (allowed: unique names)`));
+    });
+    if (am.defaultReceiver !== "null" && !names.includes(am.defaultReceiver))
+      out.push(p("monitoring.alertmanager.defaultReceiver", `"${am.defaultReceiver}" is not a receiver (allowed: null | ${names.join(" | ") || "a name from monitoring.alertmanager.receivers"})`));
+  }
+  return out;
+}
+
+/**
+ * Redis, MongoDB and RWX storage sizing: a setting that the container limit or the cloud would
+ * silently override is an error here, not an OOM kill or a surprise bill later.
+ */
+function dataProblems(cfg: ParsedStack): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const mi = (bytes: number) => `${Math.floor(bytes / 2 ** 20)}Mi`;
+  const requestsWithinLimits = (at: string, r: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }) => {
+    for (const k of ["cpu", "memory"] as const) {
+      if (quantityValue(r.requests[k]) > quantityValue(r.limits[k]))
+        out.push(p(`${at}.resources.requests.${k}`, `${r.requests[k]} is above the limit ${r.limits[k]} (allowed: requests ≤ limits)`));
+    }
+  };
+  if (cfg.redis.enabled) {
+    requestsWithinLimits("redis", cfg.redis.resources);
+    const limit = quantityValue(cfg.redis.resources.limits.memory);
+    // Headroom for the AOF-rewrite fork (copy-on-write), buffers and the allocator's overhead.
+    if (redisMemoryBytes(cfg.redis.maxMemory) > 0.75 * limit)
+      out.push(p("redis.maxMemory", `${cfg.redis.maxMemory} leaves too little headroom under resources.limits.memory ${cfg.redis.resources.limits.memory}: the container would be OOM-killed before Redis applies its maxmemory policy (allowed: at most 75% of the limit, here ≤ ${Math.floor((0.75 * limit) / 2 ** 20)}mb)`));
+  }
+  if (cfg.mongo.enabled) {
+    requestsWithinLimits("mongo", cfg.mongo.resources);
+    const limit = quantityValue(cfg.mongo.resources.limits.memory);
+    // mongod needs roughly 256Mi beyond the WiredTiger cache (connections, index builds, the entrypoint's mongosh).
+    const needed = cfg.mongo.throttle.cacheSizeGB * 2 ** 30 + 256 * 2 ** 20;
+    if (needed > limit)
+      out.push(p("mongo.throttle.cacheSizeGB", `${cfg.mongo.throttle.cacheSizeGB} GB of cache plus ~256Mi for mongod itself does not fit resources.limits.memory ${cfg.mongo.resources.limits.memory} (allowed: a smaller cache, or a limit of at least ${mi(needed)})`));
+  }
+  return out;
 }

@@ -145,19 +145,29 @@ export function checkObjects(objects: PolicyObject[]): Violation[] {
   return out;
 }
 
-/** Rules over the whole stack: every namespace we create is default-deny, multi-replica workloads have a PDB. */
+/** Selects every pod of its namespace. */
+const allPods = (s: any) => !!s.podSelector && Object.keys(s.podSelector.matchLabels ?? {}).length === 0 && !(s.podSelector.matchExpressions ?? []).length; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Rules over the whole stack: every namespace we create is default-deny (ingress and egress) yet
+ * lets its pods resolve names (UDP 53 egress for all pods), and multi-replica workloads have a PDB.
+ */
 export function checkStack(objects: PolicyObject[]): Violation[] {
   const out: Violation[] = [];
   const of = (kind: string) => objects.filter((p) => p.obj?.kind === kind);
   for (const ns of of("Namespace")) {
     const name = ns.obj.metadata?.name;
-    const denies = of("NetworkPolicy").some((np) => {
-      const s = np.obj.spec ?? {};
-      const all = s.podSelector && Object.keys(s.podSelector.matchLabels ?? {}).length === 0 && !(s.podSelector.matchExpressions ?? []).length;
+    const policies = of("NetworkPolicy").filter((np) => np.obj.metadata?.namespace === name).map((np) => np.obj.spec ?? {});
+    const denies = policies.some((s) => {
       const types: string[] = s.policyTypes ?? [];
-      return np.obj.metadata?.namespace === name && all && types.includes("Ingress") && types.includes("Egress") && !(s.ingress ?? []).length && !(s.egress ?? []).length;
+      return allPods(s) && types.includes("Ingress") && types.includes("Egress") && !(s.ingress ?? []).length && !(s.egress ?? []).length;
     });
     if (!denies) out.push({ policy: "default-deny", resource: `${ns.type} ${ns.name}`, message: `namespace ${name} has no default-deny NetworkPolicy (ingress and egress)` });
+    else {
+      const dns = policies.some((s) => allPods(s) && (s.policyTypes ?? []).includes("Egress") &&
+        (s.egress ?? []).some((r: any) => (r.ports ?? []).some((p: any) => p.port === 53 && (p.protocol ?? "TCP") === "UDP"))); // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (!dns) out.push({ policy: "default-deny", resource: `${ns.type} ${ns.name}`, message: `namespace ${name} is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out` });
+    }
     const pss = ns.obj.metadata?.labels?.["pod-security.kubernetes.io/enforce"];
     if (!pss) out.push({ policy: "pod-security-admission", resource: `${ns.type} ${ns.name}`, message: `namespace ${name} enforces no Pod Security Standard` });
   }

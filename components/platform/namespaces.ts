@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { namespace, type PodSecurityLevel } from "../k8s";
+import { secureNamespace, type PodSecurityLevel, type SecureNamespace } from "../k8s";
 
 /** Names of the namespaces statefleet owns. */
 export const NAMESPACES = {
@@ -15,17 +15,27 @@ export interface NamespacesArgs {
   istioInjection: boolean;
 }
 
-/** Our namespaces, each enforcing a Pod Security Standard (restricted for everything we run). */
+/**
+ * Our namespaces, each enforcing the `restricted` Pod Security Standard and default-deny
+ * NetworkPolicies (ingress and egress, DNS allowed): nothing reaches or leaves a pod here unless
+ * the pod's own policy (Workload, Redis, Mongo) opens that flow. docs/network-policies.md.
+ */
 export class Namespaces extends pulumi.ComponentResource {
   public readonly apps: k8s.core.v1.Namespace;
   public readonly data: k8s.core.v1.Namespace;
+  /** Namespace + default-deny + DNS allow, per namespace. */
+  public readonly secured: { apps: SecureNamespace; data: SecureNamespace };
 
   constructor(name: string, args: NamespacesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("statefleet:platform:Namespaces", name, {}, opts);
     const level: PodSecurityLevel = "restricted";
     const mesh: Record<string, string> = args.istioInjection ? { "istio-injection": "enabled" } : {};
-    this.apps = namespace(NAMESPACES.apps, level, { parent: this }, mesh);
-    this.data = namespace(NAMESPACES.data, level, { parent: this });
+    this.secured = {
+      apps: secureNamespace(NAMESPACES.apps, level, { parent: this }, mesh),
+      data: secureNamespace(NAMESPACES.data, level, { parent: this }),
+    };
+    this.apps = this.secured.apps.namespace;
+    this.data = this.secured.data.namespace;
     this.registerOutputs({});
   }
 }
