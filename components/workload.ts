@@ -240,7 +240,7 @@ export class Workload extends pulumi.ComponentResource {
                   resources: resourceBlock(args.resources),
                   securityContext: containerSecurityContext(),
                   ...httpProbes("http"),
-                  // The kubelet's own sleep (1.30+): the image has no shell to `exec sleep` in.
+                  // The kubelet's own sleep (1.30+): nothing is exec'd in the container, whatever the image ships.
                   lifecycle: { preStop: { sleep: { seconds: drain } } },
                   volumeMounts: mounts,
                 },

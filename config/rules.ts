@@ -50,7 +50,7 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
   if (pp.enabled) {
     const many = (pp.replicas ?? 1) > 1 || pp.autoscale !== undefined;
     if (pp.state === "shared-volume" && many)
-      out.push(p("apps.pingpong.state", `"shared-volume" keeps one counter file with a single writer, so pingpong must run 1 replica (allowed: replicas: 1, or state: redis to scale)`));
+      out.push(p("apps.pingpong.state", `"shared-volume" hands out unique "pong N" numbers only with a single writer at a time, so pingpong must run 1 replica (allowed: replicas: 1, or state: redis to scale)`));
     if (pp.state === "pod" && many)
       out.push(p("apps.pingpong.state", `"pod" gives every replica its own counter, so "pong N" would repeat numbers (allowed: replicas: 1, or state: redis to scale)`));
     if (pp.logoutput.enabled) {

@@ -1,0 +1,310 @@
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The one configuration parser: zod over `process.env`, parsed once at start.
+ * Every problem is reported as `<VARIABLE>: <what is wrong> (allowed: …)` so an operator
+ * reading `kubectl logs` knows which env var of the Deployment to fix.
+ */
+
+export const ROLES = ["stats", "pingpong", "logoutput"] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: string | undefined): value is Role {
+  return (ROLES as readonly string[]).includes(value ?? "");
+}
+
+/** Every value the container contract allows for `STATE`. */
+export const STATE_KINDS = ["pod", "shared-volume", "redis", "mongo"] as const;
+/** The strategies implemented so far; `mongo` arrives with a later issue. */
+export type StoreKind = "pod" | "shared-volume" | "redis";
+const IMPLEMENTED: readonly string[] = ["pod", "shared-volume", "redis"];
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RedisSettings {
+  url: string;
+  password: string | undefined;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+}
+
+/** Where a role keeps its state; chosen once from `STATE`. */
+export interface StoreConfig {
+  kind: StoreKind;
+  /** Absolute path; used by `pod` and `shared-volume`. */
+  stateDir: string;
+  /** Names this replica's shard file on a shared volume. */
+  podName: string;
+  redis: RedisSettings | undefined;
+}
+
+/** Settings every role shares. */
+export interface BaseConfig {
+  role: Role;
+  port: number;
+  host: string;
+  podName: string;
+  podIp: string;
+  trustProxy: boolean;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+  shutdownDelayMs: number;
+}
+
+export interface StatsConfig extends BaseConfig {
+  role: "stats";
+  store: StoreConfig;
+}
+
+export interface PingpongConfig extends BaseConfig {
+  role: "pingpong";
+  store: StoreConfig;
+}
+
+/** logoutput reads the ping-pong count either from the shared store or over HTTP. */
+export type CountSourceConfig =
+  | { kind: "store"; store: StoreConfig }
+  | { kind: "http"; url: string; timeoutMs: number };
+
+export interface LogoutputConfig extends BaseConfig {
+  role: "logoutput";
+  logIntervalMs: number;
+  source: CountSourceConfig;
+}
+
+export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig;
+
+/** Thrown with every problem found, so the operator fixes them all in one go. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Shows what the operator set, shortened, and never the value of a secret. */
+function shown(raw: string): string {
+  return JSON.stringify(raw.length > 60 ? `${raw.slice(0, 57)}...` : raw);
+}
+
+type Ctx = z.core.$RefinementCtx<string | undefined>;
+
+function fail(ctx: Ctx, message: string): never {
+  ctx.addIssue({ code: "custom", message });
+  return z.NEVER;
+}
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        return fail(ctx, `invalid value ${shown(raw)} (allowed: an integer from ${min} to ${max})`);
+      }
+      return n;
+    });
+
+const oneOf = <T extends string>(allowed: readonly T[], fallback: T) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => {
+      if (raw === undefined) return fallback;
+      const value = raw.trim().toLowerCase();
+      const match = allowed.find((a) => a === value);
+      if (match === undefined) return fail(ctx, `invalid value ${shown(raw)} (allowed: ${allowed.join(", ")})`);
+      return match;
+    });
+
+const boolean = (fallback: boolean) =>
+  oneOf(["true", "false"] as const, fallback ? "true" : "false").transform((v) => v === "true");
+
+/** Kubernetes pod names are DNS subdomains; we also use POD_NAME in a file name. */
+const POD_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+
+const podName = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const value = raw ?? os.hostname();
+    if (!POD_NAME_RE.test(value)) {
+      return fail(
+        ctx,
+        `invalid value ${shown(value)}${raw === undefined ? " (from the hostname)" : ""} ` +
+          "(allowed: 1-253 letters, digits, '.', '_', '-', starting and ending with a letter or digit)",
+      );
+    }
+    return value;
+  });
+
+const podIp = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return firstExternalIPv4();
+    const value = raw.trim();
+    if (net.isIP(value) === 0) return fail(ctx, `invalid value ${shown(raw)} (allowed: an IPv4 or IPv6 address)`);
+    return value;
+  });
+
+function firstExternalIPv4(): string {
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const a of addresses ?? []) {
+      if (a.family === "IPv4" && !a.internal) return a.address;
+    }
+  }
+  return "127.0.0.1";
+}
+
+const optionalText = z.string().optional();
+
+const httpUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return fail(ctx, `invalid value ${shown(raw)} (allowed: an http:// or https:// URL)`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return fail(ctx, `invalid value ${shown(raw)} (allowed: an http:// or https:// URL)`);
+    }
+    return raw.replace(/\/+$/, "");
+  });
+
+/** REDIS_URL may carry a password, so it is never echoed back. */
+const redisUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const allowed = "(allowed: redis://host:port[/db] or rediss://host:port[/db]; put the password in REDIS_PASSWORD)";
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return fail(ctx, `not a valid URL ${allowed}`);
+    }
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+      return fail(ctx, `unsupported scheme ${shown(url.protocol)} ${allowed}`);
+    }
+    if (url.hostname === "") return fail(ctx, `has no host ${allowed}`);
+    return raw;
+  });
+
+const envSchema = z.object({
+  PORT: integer(1, 65535, 8080),
+  HOST: optionalText,
+  POD_NAME: podName,
+  POD_IP: podIp,
+  TRUST_PROXY: boolean(false),
+  LOG_LEVEL: oneOf(LOG_LEVELS, "info"),
+  SHUTDOWN_TIMEOUT_MS: integer(100, 3_600_000, 20_000),
+  SHUTDOWN_DELAY_MS: integer(0, 3_600_000, 0),
+  STATE: oneOf(STATE_KINDS, "pod"),
+  STATE_DIR: optionalText,
+  REDIS_URL: redisUrl,
+  REDIS_PASSWORD: optionalText,
+  REDIS_KEY_PREFIX: optionalText,
+  REDIS_COMMAND_TIMEOUT_MS: integer(50, 60_000, 1000),
+  LOG_INTERVAL_MS: integer(10, 3_600_000, 5000),
+  PINGPONG_URL: httpUrl,
+  PINGPONG_TIMEOUT_MS: integer(50, 60_000, 2000),
+});
+
+type Env = z.output<typeof envSchema>;
+
+/** The image's default state directory; the Pulumi program mounts a volume there. */
+export const DEFAULT_STATE_DIR = "/var/lib/statefleet";
+
+/**
+ * Parses the environment for `role`. Empty variables count as unset, because a Kubernetes
+ * manifest often renders an optional value as `""`.
+ */
+export function loadConfig(role: Role, rawEnv: NodeJS.ProcessEnv): AppConfig {
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.SHUTDOWN_DELAY_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(
+      `SHUTDOWN_DELAY_MS: ${e.SHUTDOWN_DELAY_MS} must be smaller than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS}) ` +
+        "(allowed: a delay that leaves time to drain)",
+    );
+  }
+  const base: BaseConfig = {
+    role,
+    port: e.PORT,
+    host: e.HOST ?? "0.0.0.0",
+    podName: e.POD_NAME,
+    podIp: e.POD_IP,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+  };
+
+  let config: AppConfig | undefined;
+  switch (role) {
+    case "stats":
+    case "pingpong": {
+      const store = storeConfig(role, e, problems);
+      if (store) config = role === "stats" ? { ...base, role, store } : { ...base, role, store };
+      break;
+    }
+    case "logoutput": {
+      // PINGPONG_URL wins: it is the HTTP stage of the course (2.01) and needs no shared store.
+      const source: CountSourceConfig | undefined = e.PINGPONG_URL
+        ? { kind: "http", url: e.PINGPONG_URL, timeoutMs: e.PINGPONG_TIMEOUT_MS }
+        : mapStore(storeConfig(role, e, problems));
+      if (source) config = { ...base, role, logIntervalMs: e.LOG_INTERVAL_MS, source };
+      break;
+    }
+  }
+  if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
+  return config;
+}
+
+function mapStore(store: StoreConfig | undefined): CountSourceConfig | undefined {
+  return store ? { kind: "store", store } : undefined;
+}
+
+function storeConfig(role: Role, e: Env, problems: string[]): StoreConfig | undefined {
+  if (!IMPLEMENTED.includes(e.STATE)) {
+    problems.push(
+      `STATE: ${shown(e.STATE)} is not supported yet by role ${role} (allowed now: ${IMPLEMENTED.join(", ")})`,
+    );
+    return undefined;
+  }
+  const kind = e.STATE as StoreKind;
+  let redis: RedisSettings | undefined;
+  if (kind === "redis") {
+    if (e.REDIS_URL === undefined) {
+      problems.push("REDIS_URL: required when STATE=redis (allowed: redis://host:port[/db] or rediss://host:port[/db])");
+    } else {
+      // logoutput reads the counter pingpong writes, so it shares pingpong's default prefix.
+      const owner = role === "logoutput" ? "pingpong" : role;
+      redis = {
+        url: e.REDIS_URL,
+        password: e.REDIS_PASSWORD,
+        keyPrefix: e.REDIS_KEY_PREFIX ?? `statefleet:${owner}:`,
+        commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      };
+    }
+  }
+  if (problems.length > 0) return undefined;
+  return { kind, stateDir: path.resolve(e.STATE_DIR ?? DEFAULT_STATE_DIR), podName: e.POD_NAME, redis };
+}

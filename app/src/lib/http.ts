@@ -1,0 +1,98 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { StoreUnavailableError } from "../state/errors";
+import type { BaseConfig } from "./config";
+import type { Logger } from "./logger";
+import type { Metrics } from "./metrics";
+
+/** Why the role is not ready, or undefined when it is. */
+export type ReadinessCheck = () => Promise<string | undefined>;
+
+export interface HttpOptions {
+  config: BaseConfig;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: ReadinessCheck;
+}
+
+/** The HTTP layer every role shares; the role only adds its own routes. */
+export interface HttpServer {
+  app: FastifyInstance;
+  /** From now on `/readyz` answers 503 so the Service stops sending new traffic. */
+  beginShutdown(): void;
+}
+
+const STORE_WARNING_INTERVAL_MS = 10_000;
+
+export function createHttpServer(opts: HttpOptions): HttpServer {
+  const { config, logger, metrics } = opts;
+  let shuttingDown = false;
+
+  const app = Fastify({
+    // Upcast so the instance has fastify's default logger type (roles need no pino types).
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request info logs would dominate CPU under load; responses are logged at debug below.
+    logController: new LogController({ disableRequestLogging: true }),
+    // We resolve the client ourselves (lib/client-ip.ts): fastify's trustProxy would
+    // accept any X-Forwarded-For without the validation the stats page needs.
+    trustProxy: false,
+    // Longer than ingress-nginx's upstream keep-alive (60 s), so the proxy never reuses a
+    // connection we are just closing (which would surface as a 502 to the user).
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  });
+
+  app.addHook("onResponse", async (request: FastifyRequest, reply: FastifyReply) => {
+    // The route pattern, not the raw URL: unknown paths must not explode label cardinality.
+    const route = request.routeOptions.url ?? "unmatched";
+    const status = String(reply.statusCode);
+    metrics.httpRequests.inc({ role: config.role, route, status });
+    metrics.httpDuration.observe({ role: config.role, route }, reply.elapsedTime / 1000);
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, "response");
+  });
+
+  app.setNotFoundHandler(async (_request, reply) => {
+    return reply.code(404).type("text/plain; charset=utf-8").send("not found\n");
+  });
+
+  // During an outage every request fails the same way: log the first, then one summary per
+  // interval, so an outage under load does not turn into a log flood.
+  let lastStoreWarning = 0;
+  let suppressed = 0;
+  app.setErrorHandler(async (err, request, reply) => {
+    if (err instanceof StoreUnavailableError) {
+      if (Date.now() - lastStoreWarning >= STORE_WARNING_INTERVAL_MS) {
+        request.log.warn({ err: err.message, similarSinceLast: suppressed }, "state store unavailable; answering 503");
+        lastStoreWarning = Date.now();
+        suppressed = 0;
+      } else {
+        suppressed++;
+      }
+      return reply.code(503).type("text/plain; charset=utf-8").send(`${err.message}\n`);
+    }
+    const status = typeof (err as { statusCode?: unknown }).statusCode === "number" ? (err as { statusCode: number }).statusCode : 500;
+    if (status >= 500) request.log.error({ err }, "request failed");
+    return reply
+      .code(status)
+      .type("text/plain; charset=utf-8")
+      .send(status >= 500 ? "internal error\n" : `${(err as Error).message}\n`);
+  });
+
+  app.get("/healthz", async (_request, reply) => reply.type("text/plain; charset=utf-8").send("ok\n"));
+
+  app.get("/readyz", async (_request, reply) => {
+    const reason = shuttingDown ? "shutting down" : await opts.readiness().catch((err: unknown) => String(err));
+    if (reason !== undefined) return reply.code(503).type("text/plain; charset=utf-8").send(`not ready: ${reason}\n`);
+    return reply.type("text/plain; charset=utf-8").send("ready\n");
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  return {
+    app,
+    beginShutdown: () => {
+      shuttingDown = true;
+    },
+  };
+}

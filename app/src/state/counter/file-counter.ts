@@ -1,0 +1,114 @@
+import { constants, promises as fs } from "node:fs";
+import path from "node:path";
+import { StoreUnavailableError, guard, reasonOf, withTimeout, type StoreContext } from "../errors";
+import { FreshRead } from "../fresh-read";
+import { GroupCommit } from "../group-commit";
+import { readIfExists, removeStaleTemps, withRetries, writeFileAtomic } from "../atomic-file";
+import type { CounterStore } from "../types";
+
+/** The course's file name (exercise 1.11); the `pod` strategy keeps it. */
+export const COUNTER_FILE = "pingpong_counter.txt";
+const SHARD_RE = /^pingpong_counter\.(.+)\.txt$/;
+const shardName = (podName: string): string => `pingpong_counter.${podName}.txt`;
+
+export interface FileCounterOptions {
+  dir: string;
+  /**
+   * `pod`: one file, this replica is its only writer.
+   * `shared-volume`: each replica writes only its own shard file; the count is the sum of all
+   * shards. Totals stay exact with any number of writers, but two replicas writing at the same
+   * moment can hand out the same number, so pingpong runs one replica on a shared volume.
+   */
+  layout: "pod" | "shared-volume";
+  podName: string;
+  /** logoutput reads the count and must never write. */
+  readOnly: boolean;
+  ctx: StoreContext;
+}
+
+/** The ping-pong counter in files, committed in groups (see GroupCommit). */
+export class FileCounterStore implements CounterStore {
+  readonly name: string;
+  private own = 0;
+  private readonly ownFile: string;
+  private readonly batcher = new GroupCommit<null, number>((ops) => this.commit(ops.length));
+  private readonly others: FreshRead<number>;
+
+  static async open(opts: FileCounterOptions): Promise<FileCounterStore> {
+    const store = new FileCounterStore(opts);
+    if (!opts.readOnly) await store.load();
+    return store;
+  }
+
+  private constructor(private readonly opts: FileCounterOptions) {
+    this.name = opts.layout;
+    this.ownFile = path.join(opts.dir, opts.layout === "pod" ? COUNTER_FILE : shardName(opts.podName));
+    this.others = new FreshRead(() => this.sumOtherShards());
+  }
+
+  private async load(): Promise<void> {
+    try {
+      await fs.mkdir(this.opts.dir, { recursive: true });
+      await removeStaleTemps(this.ownFile);
+      this.own = parseCount(await readIfExists(this.ownFile), this.ownFile);
+    } catch (err) {
+      throw new StoreUnavailableError(this.name, `cannot open ${this.ownFile}: ${reasonOf(err)}`);
+    }
+  }
+
+  increment(): Promise<number> {
+    if (this.opts.readOnly) return Promise.reject(new Error("read-only counter"));
+    return guard(this.opts.ctx, "increment", () => this.batcher.submit(null));
+  }
+
+  read(): Promise<number> {
+    return guard(this.opts.ctx, "read", async () => {
+      if (this.opts.layout === "shared-volume") return (await this.others.get()) + (this.opts.readOnly ? 0 : this.own);
+      return this.opts.readOnly ? parseCount(await readIfExists(this.ownFile), this.ownFile) : this.own;
+    });
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const mode = this.opts.readOnly ? constants.R_OK : constants.R_OK | constants.W_OK;
+      await withTimeout(750, "state directory", fs.access(this.opts.dir, mode));
+      if (this.opts.readOnly || this.opts.layout === "shared-volume") await withTimeout(750, "counter read", this.read());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+
+  /** One durable write for `n` increments; the numbers handed out follow the committed base. */
+  private async commit(n: number): Promise<number[]> {
+    // Re-read the other shards each batch: after a pod replacement the new pod continues
+    // from the old pod's shard instead of from zero.
+    const base = (this.opts.layout === "shared-volume" ? await this.others.get() : 0) + this.own;
+    const next = this.own + n;
+    await withRetries(3, () => writeFileAtomic(this.ownFile, `${next}\n`));
+    this.own = next;
+    return Array.from({ length: n }, (_, i) => base + i);
+  }
+
+  private async sumOtherShards(): Promise<number> {
+    let total = 0;
+    for (const name of await fs.readdir(this.opts.dir)) {
+      const file = path.join(this.opts.dir, name);
+      if (!SHARD_RE.test(name) || (!this.opts.readOnly && file === this.ownFile)) continue;
+      total += parseCount(await readIfExists(file), file);
+    }
+    return total;
+  }
+}
+
+/** Missing file = nothing counted yet; anything but a plain integer is refused, never guessed. */
+function parseCount(text: string | undefined, file: string): number {
+  if (text === undefined) return 0;
+  const match = /^\s*(\d{1,15})\s*$/.exec(text);
+  if (!match?.[1]) throw new Error(`${file} does not hold a count (corrupt or foreign file)`);
+  return Number(match[1]);
+}

@@ -1,0 +1,83 @@
+import type { RedisSettings, StoreConfig } from "../lib/config";
+import type { Logger } from "../lib/logger";
+import type { Metrics } from "../lib/metrics";
+import { FileCounterStore } from "./counter/file-counter";
+import { RedisCounterStore } from "./counter/redis-counter";
+import { reasonOf, type StoreContext } from "./errors";
+import { FilePairStore } from "./pairs/file-pairs";
+import { RedisPairStore } from "./pairs/redis-pairs";
+import { createRedis, redactUrl, type Redis } from "./redis-client";
+import type { CounterReader, CounterStore, PairStore } from "./types";
+
+export type { CounterReader, CounterStore, Pair, PairStore } from "./types";
+export { StoreUnavailableError } from "./errors";
+
+export interface StoreDeps {
+  logger: Logger;
+  metrics: Metrics;
+  role: string;
+}
+
+function contextFor(config: StoreConfig, deps: StoreDeps): StoreContext {
+  return {
+    name: config.kind,
+    onError: (operation) => deps.metrics.storeErrors.inc({ role: deps.role, store: config.kind, operation }),
+  };
+}
+
+/** ioredis' own wording ("Stream isn't writeable…") does not tell a user what is down. */
+function redisContext(config: StoreConfig, deps: StoreDeps, client: Redis): StoreContext {
+  const where = redactUrl(redisSettings(config).url);
+  return {
+    ...contextFor(config, deps),
+    explain: (err) =>
+      client.status === "ready" ? `${where}: ${reasonOf(err)}` : `not connected to ${where} (${client.status}): ${reasonOf(err)}`,
+  };
+}
+
+function redisSettings(config: StoreConfig): RedisSettings {
+  // loadConfig guarantees redis settings whenever STATE=redis.
+  if (!config.redis) throw new Error("STATE=redis without redis settings");
+  return config.redis;
+}
+
+function describe(config: StoreConfig): Record<string, string> {
+  return config.kind === "redis"
+    ? { state: "redis", redis: redactUrl(redisSettings(config).url), keyPrefix: redisSettings(config).keyPrefix }
+    : { state: config.kind, stateDir: config.stateDir };
+}
+
+/** The counter behind pingpong, chosen once from STATE. */
+export async function openCounterStore(config: StoreConfig, deps: StoreDeps): Promise<CounterStore> {
+  deps.logger.info(describe(config), "opening counter store");
+  if (config.kind === "redis") {
+    const settings = redisSettings(config);
+    const client = createRedis(settings, deps.logger);
+    return new RedisCounterStore(client, settings.keyPrefix, redisContext(config, deps, client));
+  }
+  const ctx = contextFor(config, deps);
+  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly: false, ctx });
+}
+
+/** The same counter, read-only: logoutput shows it but never changes it. */
+export async function openCounterReader(config: StoreConfig, deps: StoreDeps): Promise<CounterReader> {
+  deps.logger.info(describe(config), "opening counter store read-only");
+  if (config.kind === "redis") {
+    const settings = redisSettings(config);
+    const client = createRedis(settings, deps.logger);
+    return new RedisCounterStore(client, settings.keyPrefix, redisContext(config, deps, client));
+  }
+  const ctx = contextFor(config, deps);
+  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly: true, ctx });
+}
+
+/** The stats page's pair counts, chosen once from STATE. */
+export async function openPairStore(config: StoreConfig, deps: StoreDeps): Promise<PairStore> {
+  deps.logger.info(describe(config), "opening pair store");
+  if (config.kind === "redis") {
+    const settings = redisSettings(config);
+    const client = createRedis(settings, deps.logger);
+    return new RedisPairStore(client, settings.keyPrefix, redisContext(config, deps, client));
+  }
+  return FilePairStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, ctx: contextFor(config, deps) });
+}

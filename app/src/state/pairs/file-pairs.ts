@@ -1,0 +1,149 @@
+import { constants, promises as fs } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { readIfExists, removeStaleTemps, withRetries, writeFileAtomic } from "../atomic-file";
+import { StoreUnavailableError, guard, reasonOf, withTimeout, type StoreContext } from "../errors";
+import { FreshRead } from "../fresh-read";
+import { GroupCommit } from "../group-commit";
+import type { HitResult, Pair, PairStore } from "../types";
+import { mergePairs, pairKey, sortPairs } from "./merge";
+
+const POD_FILE = "stats.json";
+const SHARD_RE = /^stats\.(.+)\.json$/;
+const shardName = (podName: string): string => `stats.${podName}.json`;
+const FORMAT = "statefleet-stats/1";
+
+/** On disk: compact tuples, because the whole file is rewritten on every commit. */
+const fileSchema = z.object({
+  format: z.literal(FORMAT),
+  writer: z.string(),
+  pairs: z.array(z.tuple([z.string(), z.string(), z.number().int().nonnegative(), z.number().nonnegative()])),
+});
+
+export interface FilePairOptions {
+  dir: string;
+  /**
+   * `pod`: this replica's own file only (the legacy behaviour: replicas disagree).
+   * `shared-volume`: this replica writes only `stats.<POD_NAME>.json`; the page merges every
+   * shard in the directory, so all replicas agree without any cross-pod lock.
+   */
+  layout: "pod" | "shared-volume";
+  podName: string;
+  ctx: StoreContext;
+}
+
+interface Hit {
+  client: string;
+  server: string;
+  atUs: number;
+}
+
+export class FilePairStore implements PairStore {
+  readonly name: string;
+  private committed = new Map<string, Pair>();
+  private readonly ownFile: string;
+  private readonly batcher = new GroupCommit<Hit, Pair>((hits) => this.commit(hits));
+  private readonly others: FreshRead<Pair[]>;
+
+  static async open(opts: FilePairOptions): Promise<FilePairStore> {
+    const store = new FilePairStore(opts);
+    await store.load();
+    return store;
+  }
+
+  private constructor(private readonly opts: FilePairOptions) {
+    this.name = opts.layout;
+    this.ownFile = path.join(opts.dir, opts.layout === "pod" ? POD_FILE : shardName(opts.podName));
+    this.others = new FreshRead(() => this.readOtherShards());
+  }
+
+  private async load(): Promise<void> {
+    try {
+      await fs.mkdir(this.opts.dir, { recursive: true });
+      await removeStaleTemps(this.ownFile);
+      for (const p of parseFile(await readIfExists(this.ownFile), this.ownFile)) {
+        this.committed.set(pairKey(p.client, p.server), p);
+      }
+    } catch (err) {
+      throw new StoreUnavailableError(this.name, `cannot open ${this.ownFile}: ${reasonOf(err)}`);
+    }
+  }
+
+  hit(client: string, server: string, atUs: number): Promise<HitResult> {
+    return guard(this.opts.ctx, "hit", async () => {
+      // Read the other shards first: if that fails, nothing has been counted for a request
+      // that is about to be answered 503.
+      const others = this.opts.layout === "shared-volume" ? await this.others.get() : [];
+      const pair = await this.batcher.submit({ client, server, atUs });
+      return { pair, pairs: mergePairs(this.committed.values(), others) };
+    });
+  }
+
+  list(): Promise<Pair[]> {
+    return guard(this.opts.ctx, "list", async () => {
+      if (this.opts.layout === "pod") return sortPairs([...this.committed.values()].map((p) => ({ ...p })));
+      return mergePairs(this.committed.values(), await this.others.get());
+    });
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await withTimeout(750, "state directory", fs.access(this.opts.dir, constants.R_OK | constants.W_OK));
+      if (this.opts.layout === "shared-volume") await withTimeout(750, "shard read", this.others.get());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+
+  /** Applies a batch to a copy, writes it durably, and only then makes it the visible state. */
+  private async commit(hits: Hit[]): Promise<Pair[]> {
+    const draft = new Map(this.committed);
+    const results = hits.map((h) => {
+      const key = pairKey(h.client, h.server);
+      const prev = draft.get(key);
+      const next: Pair = {
+        client: h.client,
+        server: h.server,
+        count: (prev?.count ?? 0) + 1,
+        lastSeenUs: Math.max(prev?.lastSeenUs ?? 0, h.atUs),
+      };
+      draft.set(key, next);
+      return next;
+    });
+    const body = JSON.stringify({
+      format: FORMAT,
+      writer: this.opts.podName,
+      pairs: [...draft.values()].map((p) => [p.client, p.server, p.count, p.lastSeenUs]),
+    });
+    await withRetries(3, () => writeFileAtomic(this.ownFile, body));
+    this.committed = draft;
+    return results.map((p) => ({ ...p }));
+  }
+
+  private async readOtherShards(): Promise<Pair[]> {
+    const pairs: Pair[] = [];
+    for (const name of await fs.readdir(this.opts.dir)) {
+      const file = path.join(this.opts.dir, name);
+      if (!SHARD_RE.test(name) || file === this.ownFile) continue;
+      pairs.push(...parseFile(await readIfExists(file), file));
+    }
+    return pairs;
+  }
+}
+
+/** A shard that does not parse is an error (503), never silently read as zero. */
+function parseFile(text: string | undefined, file: string): Pair[] {
+  if (text === undefined) return [];
+  let data: z.output<typeof fileSchema>;
+  try {
+    data = fileSchema.parse(JSON.parse(text));
+  } catch {
+    throw new Error(`${file} is not a ${FORMAT} file (corrupt or foreign)`);
+  }
+  return data.pairs.map(([client, server, count, lastSeenUs]) => ({ client, server, count, lastSeenUs }));
+}

@@ -1,0 +1,55 @@
+import { expect } from "chai";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { tempDir } from "./helpers/tmp";
+import { runToExit } from "./helpers/role";
+
+/** Misconfiguration must stop the pod at once with a message naming the variable to fix. */
+describe("configuration errors", function () {
+  const cases: Array<{ what: string; role: string; env: Record<string, string>; mentions: RegExp[] }> = [
+    { what: "an unknown role", role: "nope", env: {}, mentions: [/unknown role "nope"/, /allowed: stats, pingpong, logoutput/] },
+    { what: "a bad STATE", role: "stats", env: { STATE: "s3" }, mentions: [/STATE: invalid value "s3"/, /allowed: pod, shared-volume, redis, mongo/] },
+    { what: "a non-numeric PORT", role: "stats", env: { PORT: "http" }, mentions: [/PORT: invalid value "http"/, /1 to 65535/] },
+    { what: "an out-of-range PORT", role: "pingpong", env: { PORT: "70000" }, mentions: [/PORT: invalid value "70000"/] },
+    { what: "STATE=redis without REDIS_URL", role: "pingpong", env: { STATE: "redis" }, mentions: [/REDIS_URL: required when STATE=redis/] },
+    { what: "a REDIS_URL with the wrong scheme", role: "stats", env: { STATE: "redis", REDIS_URL: "http://x:1" }, mentions: [/REDIS_URL: unsupported scheme "http:"/] },
+    { what: "STATE=mongo (not implemented yet)", role: "stats", env: { STATE: "mongo" }, mentions: [/STATE: "mongo" is not supported yet by role stats/] },
+    { what: "a TRUST_PROXY that is not a boolean", role: "stats", env: { TRUST_PROXY: "yes" }, mentions: [/TRUST_PROXY: invalid value "yes" \(allowed: true, false\)/] },
+    { what: "a bad POD_IP", role: "stats", env: { POD_IP: "10.0.0" }, mentions: [/POD_IP: invalid value "10.0.0"/] },
+    { what: "a bad PINGPONG_URL", role: "logoutput", env: { PINGPONG_URL: "ftp://x" }, mentions: [/PINGPONG_URL: invalid value "ftp:\/\/x"/] },
+  ];
+
+  for (const c of cases) {
+    it(`exits 2 naming the variable on ${c.what}`, async function () {
+      const { code, stderr } = await runToExit(c.role, c.env);
+      expect(code, stderr).to.equal(2);
+      for (const m of c.mentions) expect(stderr).to.match(m);
+    });
+  }
+
+  it("lists every problem at once", async function () {
+    const { code, stderr } = await runToExit("stats", { PORT: "0", STATE: "bogus", LOG_LEVEL: "loud" });
+    expect(code).to.equal(2);
+    expect(stderr).to.match(/PORT:/).and.to.match(/STATE:/).and.to.match(/LOG_LEVEL:/);
+  });
+
+  it("never echoes REDIS_URL (it may carry a password)", async function () {
+    const { code, stderr } = await runToExit("stats", { STATE: "redis", REDIS_URL: "ftp://user:s3cret@x:1" });
+    expect(code).to.equal(2);
+    expect(stderr).to.match(/REDIS_URL/).and.not.to.include("s3cret");
+  });
+
+  it("exits 1 with a clear message when STATE_DIR cannot be created", async function () {
+    const dir = tempDir("config");
+    try {
+      // A directory below a regular file fails for root too (ENOTDIR), unlike a permission check.
+      writeFileSync(path.join(dir.path, "file"), "");
+      const stateDir = path.join(dir.path, "file", "state");
+      const { code, stderr } = await runToExit("pingpong", { STATE: "pod", STATE_DIR: stateDir });
+      expect(code).to.equal(1);
+      expect(stderr).to.include(`state store unavailable: pod: cannot open ${stateDir}`);
+    } finally {
+      dir.remove();
+    }
+  });
+});

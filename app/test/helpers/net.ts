@@ -1,0 +1,59 @@
+import http, { type IncomingHttpHeaders } from "node:http";
+import net from "node:net";
+
+/** A port nobody listens on right now (the OS picks it; we release it for the child to take). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Res {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface GetOptions {
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * One GET on a fresh connection (no keep-alive pool): a test that kills and restarts
+ * servers must never send a request down a socket of the previous process.
+ */
+export function get(url: string, options: GetOptions = {}): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: options.headers ?? {}, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on("error", reject);
+  });
+}
+
+/** Polls `check` every `intervalMs` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = ` (last error: ${(err as Error).message})`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}`);
+}

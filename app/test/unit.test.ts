@@ -1,0 +1,127 @@
+import { expect } from "chai";
+import { wantsJson, escapeHtml, formatUtc } from "../src/roles/stats/view";
+import { resolveClient } from "../src/lib/client-ip";
+import { loadConfig, type StatsConfig } from "../src/lib/config";
+import { FreshRead } from "../src/state/fresh-read";
+import { GroupCommit } from "../src/state/group-commit";
+import { mergePairs } from "../src/state/pairs/merge";
+
+/** In-process checks of the small pieces the process tests rely on. */
+describe("building blocks", function () {
+  describe("GroupCommit", function () {
+    it("commits ops queued during a write as one batch and answers each in order", async function () {
+      const batches: number[][] = [];
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const gc = new GroupCommit<number, string>(async (ops) => {
+        batches.push(ops);
+        if (batches.length === 1) await gate;
+        return ops.map((o) => `r${o}`);
+      });
+      const first = gc.submit(1);
+      const rest = [gc.submit(2), gc.submit(3), gc.submit(4)];
+      release();
+      expect(await Promise.all([first, ...rest])).to.deep.equal(["r1", "r2", "r3", "r4"]);
+      expect(batches).to.deep.equal([[1], [2, 3, 4]]);
+    });
+
+    it("rejects every op of a failed batch and keeps serving later ones", async function () {
+      let fail = true;
+      const gc = new GroupCommit<number, number>(async (ops) => {
+        if (fail) throw new Error("disk full");
+        return ops;
+      });
+      const failed = await Promise.allSettled([gc.submit(1), gc.submit(2)]);
+      expect(failed.map((f) => f.status)).to.deep.equal(["rejected", "rejected"]);
+      fail = false;
+      expect(await gc.submit(3)).to.equal(3);
+    });
+
+    it("close waits for queued work and refuses new work", async function () {
+      const gc = new GroupCommit<number, number>(async (ops) => ops);
+      const pending = gc.submit(7);
+      await gc.close();
+      expect(await pending).to.equal(7);
+      await gc.submit(8).then(
+        () => expect.fail("accepted after close"),
+        (err: Error) => expect(err.message).to.match(/closed/),
+      );
+    });
+  });
+
+  describe("FreshRead", function () {
+    it("never hands a caller the result of a read that started before it asked", async function () {
+      let version = 0;
+      let loads = 0;
+      const gates: Array<() => void> = [];
+      const fr = new FreshRead(async () => {
+        loads++;
+        const seen = version;
+        await new Promise<void>((r) => gates.push(r));
+        return seen;
+      });
+      const early = fr.get();
+      version = 1; // a write lands while the first read is running
+      const late = [fr.get(), fr.get(), fr.get()];
+      gates.shift()?.();
+      expect(await early).to.equal(0);
+      await new Promise((r) => setImmediate(r));
+      gates.shift()?.();
+      expect(await Promise.all(late)).to.deep.equal([1, 1, 1]);
+      expect(loads, "the three late callers shared one read").to.equal(2);
+    });
+  });
+
+  describe("mergePairs", function () {
+    it("sums the same pair across shards, keeps the latest hit, orders oldest first", function () {
+      const merged = mergePairs(
+        [{ client: "a", server: "s1", count: 2, lastSeenUs: 10 }, { client: "b", server: "s1", count: 1, lastSeenUs: 30 }],
+        [{ client: "a", server: "s1", count: 3, lastSeenUs: 40 }, { client: "c", server: "s2", count: 1, lastSeenUs: 20 }],
+      );
+      expect(merged.map((p) => `${p.client}@${p.server}:${p.count}:${p.lastSeenUs}`)).to.deep.equal([
+        "c@s2:1:20",
+        "b@s1:1:30",
+        "a@s1:5:40",
+      ]);
+    });
+  });
+
+  describe("stats view helpers", function () {
+    it("negotiates JSON only when asked for", function () {
+      expect(wantsJson("json", undefined)).to.equal(true);
+      expect(wantsJson(undefined, "application/json")).to.equal(true);
+      expect(wantsJson(undefined, "text/html, application/json;q=0.5")).to.equal(false);
+      expect(wantsJson(undefined, "application/json;q=0")).to.equal(false);
+      expect(wantsJson(undefined, "*/*")).to.equal(false);
+      expect(wantsJson("html", "application/json")).to.equal(false);
+    });
+
+    it("escapes every HTML-significant character and formats UTC", function () {
+      expect(escapeHtml(`<a href="x">'&'</a>`)).to.equal("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+      expect(formatUtc(Date.UTC(2026, 10, 21, 10, 0, 5, 999) * 1000)).to.equal("2026-11-21 10:00:05");
+    });
+  });
+
+  describe("resolveClient", function () {
+    const req = (xff?: string) => ({ headers: xff === undefined ? {} : { "x-forwarded-for": xff }, socket: { remoteAddress: "::ffff:10.42.0.5" } });
+    it("uses the socket (IPv4-mapped shown as IPv4) unless the proxy is trusted", function () {
+      expect(resolveClient(req("1.2.3.4"), false)).to.deep.equal({ ok: true, client: "10.42.0.5" });
+      expect(resolveClient(req(), true)).to.deep.equal({ ok: true, client: "10.42.0.5" });
+      expect(resolveClient(req(" 1.2.3.4 , 10.0.0.1"), true)).to.deep.equal({ ok: true, client: "1.2.3.4" });
+      expect(resolveClient(req("\u00001.2.3.4x\u0007y"), true).ok).to.equal(false);
+    });
+  });
+
+  describe("loadConfig", function () {
+    it("applies the contract's defaults", function () {
+      const c = loadConfig("stats", { POD_NAME: "stats-0", POD_IP: "10.0.0.1" }) as StatsConfig;
+      expect(c).to.deep.include({ port: 8080, host: "0.0.0.0", trustProxy: false, shutdownTimeoutMs: 20000, shutdownDelayMs: 0 });
+      expect(c.store).to.deep.include({ kind: "pod", stateDir: "/var/lib/statefleet", podName: "stats-0" });
+    });
+
+    it("gives logoutput pingpong's Redis key prefix, so it reads the counter pingpong writes", function () {
+      const c = loadConfig("logoutput", { STATE: "redis", REDIS_URL: "redis://r:6379", POD_NAME: "l", POD_IP: "10.0.0.1" });
+      expect(c.role === "logoutput" && c.source.kind === "store" && c.source.store.redis?.keyPrefix).to.equal("statefleet:pingpong:");
+    });
+  });
+});
