@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Resources } from "../../config/common";
 import { serviceMonitor } from "../service-monitor";
-import { dataAccessPolicy } from "./access-policy";
+import { dataAccessPolicy, dataServices } from "./common";
 import { CLIENT_LABELS, type MongoInfo, type MonitoringInfo } from "../contracts";
 import {
   containerSecurityContext,
@@ -137,28 +137,9 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
     );
     const key = (k: string): SecretRef => ({ name: auth.metadata.name, key: k });
 
-    const headless = new k8s.core.v1.Service(
-      `${name}-headless`,
-      {
-        metadata: { name: `${name}-headless`, namespace: args.namespace, labels: lbl },
-        spec: { clusterIP: "None", selector: sel, ports: [{ name: "mongo", port: MONGO_PORT, targetPort: "mongo" }] },
-      },
-      child(),
-    );
-    const service = new k8s.core.v1.Service(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: lbl },
-        spec: {
-          type: "ClusterIP",
-          selector: sel,
-          ports: [
-            { name: "mongo", port: MONGO_PORT, targetPort: "mongo" },
-            ...(monitored ? [{ name: "metrics", port: MONGO_EXPORTER_PORT, targetPort: "metrics" }] : []),
-          ],
-        },
-      },
-      child(),
+    const { headless, service } = dataServices(
+      { name, namespace: args.namespace, labels: lbl, selector: sel, portName: "mongo", port: MONGO_PORT, exporterPort: monitored ? MONGO_EXPORTER_PORT : undefined },
+      this,
     );
     this.address = pulumi.interpolate`mongodb://${service.metadata.name}.${args.namespace}.svc.cluster.local:${MONGO_PORT}`;
 

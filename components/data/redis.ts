@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Resources } from "../../config/common";
 import { serviceMonitor } from "../service-monitor";
-import { dataAccessPolicy } from "./access-policy";
+import { dataAccessPolicy, dataServices } from "./common";
 import { CLIENT_LABELS, type MonitoringInfo, type RedisInfo } from "../contracts";
 import {
   containerSecurityContext,
@@ -87,28 +87,9 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
     const ownRef: SecretRef = { name: auth.metadata.name, key: "password" };
     this.passwordSecret = { name: clientAuth.metadata.name, key: "password" };
 
-    const headless = new k8s.core.v1.Service(
-      `${name}-headless`,
-      {
-        metadata: { name: `${name}-headless`, namespace: args.namespace, labels: lbl },
-        spec: { clusterIP: "None", selector: sel, ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }] },
-      },
-      child(),
-    );
-    const service = new k8s.core.v1.Service(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: lbl },
-        spec: {
-          type: "ClusterIP",
-          selector: sel,
-          ports: [
-            { name: "redis", port: REDIS_PORT, targetPort: "redis" },
-            ...(monitored ? [{ name: "metrics", port: REDIS_EXPORTER_PORT, targetPort: "metrics" }] : []),
-          ],
-        },
-      },
-      child(),
+    const { headless, service } = dataServices(
+      { name, namespace: args.namespace, labels: lbl, selector: sel, portName: "redis", port: REDIS_PORT, exporterPort: monitored ? REDIS_EXPORTER_PORT : undefined },
+      this,
     );
 
     // Config as arguments: reviewable in the manifest, no file to mount. The password is expanded

@@ -3,6 +3,45 @@ import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_NAMESPACES } from "../contracts";
 import { namespaceSelector } from "../k8s";
 
+export interface DataServicesArgs {
+  name: string;
+  namespace: pulumi.Input<string>;
+  labels: Record<string, string>;
+  selector: Record<string, string>;
+  /** Named container port and the port number clients use. */
+  portName: string;
+  port: number;
+  /** Exporter port published as `metrics` on the ClusterIP Service, when monitored. */
+  exporterPort?: number;
+}
+
+/**
+ * The two Services of a single-node data StatefulSet: `<name>-headless` (the StatefulSet's
+ * stable network identity) and `<name>` (what clients connect to, plus the exporter port).
+ */
+export function dataServices(args: DataServicesArgs, parent: pulumi.Resource): { headless: k8s.core.v1.Service; service: k8s.core.v1.Service } {
+  const metadata = (name: string) => ({ name, namespace: args.namespace, labels: args.labels });
+  const main = { name: args.portName, port: args.port, targetPort: args.portName };
+  const headless = new k8s.core.v1.Service(
+    `${args.name}-headless`,
+    { metadata: metadata(`${args.name}-headless`), spec: { clusterIP: "None", selector: args.selector, ports: [main] } },
+    { parent },
+  );
+  const service = new k8s.core.v1.Service(
+    args.name,
+    {
+      metadata: metadata(args.name),
+      spec: {
+        type: "ClusterIP",
+        selector: args.selector,
+        ports: [main, ...(args.exporterPort !== undefined ? [{ name: "metrics", port: args.exporterPort, targetPort: "metrics" }] : [])],
+      },
+    },
+    { parent },
+  );
+  return { headless, service };
+}
+
 export interface DataAccessPolicyArgs {
   name: string;
   namespace: pulumi.Input<string>;
