@@ -19,8 +19,11 @@ export async function start(config: LogoutputConfig, runtime: Runtime = createRu
   /** True when a new line was written. */
   const tick = async (): Promise<boolean> => {
     try {
+      // Stamp the line with when the read began: the count is at least as new as that moment,
+      // whereas a stamp taken after the read could post-date a count that was already stale.
+      const at = new Date();
       const n = await source.count();
-      current = `${new Date().toISOString()}: ${uuid}.\nPing / Pongs: ${n}\n`;
+      current = `${at.toISOString()}: ${uuid}.\nPing / Pongs: ${n}\n`;
       runtime.logger.info({ uuid, count: n }, current.trimEnd());
       return true;
     } catch (err) {
