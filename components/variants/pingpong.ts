@@ -2,20 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PingPongConfig } from "../../config/types";
 import { selectorLabels } from "../k8s";
 import { Workload, type WorkloadState } from "../workload";
-import { exposureOf, routeOf, stateOf, type AppPlatform, type AppRoute } from "./platform";
+import { exposureOf, routeOf, stateOf, type AppRoute, type VariantArgs } from "./platform";
 
-export interface PingPongAppArgs {
-  config: PingPongConfig;
-  /** The app image (`AppImage.ref`). */
-  image: pulumi.Input<string>;
-  /** The apps' namespace. */
-  namespace: string;
-  /** Route host when an exposure sets none (`ingress.host`). */
-  defaultHost: string;
-  platform: AppPlatform;
-  /** Resources every object waits for (the namespace). */
-  dependsOn?: pulumi.Resource[];
-}
+export type PingPongAppArgs = VariantArgs<PingPongConfig>;
 
 /**
  * pingpong + logoutput (seed 001): a counter that survives pods, and a reader that prints it

@@ -2,6 +2,7 @@
  * What every variant receives from the platform and data layers, and the two translations all
  * of them share: config exposure → WorkloadExposure, config state → WorkloadState.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { ExposureConfig, StateStrategy } from "../../config/apps";
 import type { EntryPoints } from "../cluster/types";
 import type { IngressNginxInfo, IstioInfo, MonitoringInfo, RedisInfo, RwxStorage } from "../contracts";
@@ -57,6 +58,20 @@ export interface AppRoute {
   path: string;
   /** The app's own path behind the prefix that shows the variant at work (`/`, `/pingpong`). */
   page: string;
+}
+
+/** What every variant component takes: its config block plus what the layers above provide. */
+export interface VariantArgs<C> {
+  config: C;
+  /** The app image (`AppImage.ref`). */
+  image: pulumi.Input<string>;
+  /** The apps' namespace. */
+  namespace: string;
+  /** Route host when an exposure sets none (`ingress.host`). */
+  defaultHost: string;
+  platform: AppPlatform;
+  /** Resources every object waits for (the namespace). */
+  dependsOn?: pulumi.Resource[];
 }
 
 /** The route of an exposure, for the stack outputs. */

@@ -1,20 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StatsConfig } from "../../config/types";
 import { Workload } from "../workload";
-import { exposureOf, routeOf, stateOf, type AppPlatform, type AppRoute } from "./platform";
+import { exposureOf, routeOf, stateOf, type AppRoute, type VariantArgs } from "./platform";
 
-export interface StatsAppArgs {
-  config: StatsConfig;
-  /** The app image (`AppImage.ref`). */
-  image: pulumi.Input<string>;
-  /** The apps' namespace. */
-  namespace: string;
-  /** Route host when the exposure sets none (`ingress.host`). */
-  defaultHost: string;
-  platform: AppPlatform;
-  /** Resources every object waits for (the namespace). */
-  dependsOn?: pulumi.Resource[];
-}
+export type StatsAppArgs = VariantArgs<StatsConfig>;
 
 /**
  * stats (seed 000): replicas behind one entry, counting requests per (client, server) pair.

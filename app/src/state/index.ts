@@ -47,28 +47,25 @@ function describe(config: StoreConfig): Record<string, string> {
     : { state: config.kind, stateDir: config.stateDir };
 }
 
-/** The counter behind pingpong, chosen once from STATE. */
-export async function openCounterStore(config: StoreConfig, deps: StoreDeps): Promise<CounterStore> {
-  deps.logger.info(describe(config), "opening counter store");
+async function openCounter(config: StoreConfig, deps: StoreDeps, readOnly: boolean): Promise<CounterStore> {
+  deps.logger.info(describe(config), readOnly ? "opening counter store read-only" : "opening counter store");
   if (config.kind === "redis") {
     const settings = redisSettings(config);
     const client = createRedis(settings, deps.logger);
     return new RedisCounterStore(client, settings.keyPrefix, redisContext(config, deps, client));
   }
   const ctx = contextFor(config, deps);
-  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly: false, ctx });
+  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly, ctx });
+}
+
+/** The counter behind pingpong, chosen once from STATE. */
+export function openCounterStore(config: StoreConfig, deps: StoreDeps): Promise<CounterStore> {
+  return openCounter(config, deps, false);
 }
 
 /** The same counter, read-only: logoutput shows it but never changes it. */
-export async function openCounterReader(config: StoreConfig, deps: StoreDeps): Promise<CounterReader> {
-  deps.logger.info(describe(config), "opening counter store read-only");
-  if (config.kind === "redis") {
-    const settings = redisSettings(config);
-    const client = createRedis(settings, deps.logger);
-    return new RedisCounterStore(client, settings.keyPrefix, redisContext(config, deps, client));
-  }
-  const ctx = contextFor(config, deps);
-  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly: true, ctx });
+export function openCounterReader(config: StoreConfig, deps: StoreDeps): Promise<CounterReader> {
+  return openCounter(config, deps, true);
 }
 
 /** The stats page's pair counts, chosen once from STATE. */
