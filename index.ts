@@ -19,6 +19,7 @@ import { Redis } from "./components/data/redis";
 import { PingPongApp } from "./components/variants/pingpong";
 import { appUrl } from "./components/variants/platform";
 import { StatsApp } from "./components/variants/stats";
+import { stackOutputs } from "./components/stack-outputs";
 
 // Parse first: a bad config fails here, before any resource is registered.
 const cfg = loadStackConfig();
@@ -92,37 +93,41 @@ const stats = cfg.apps.stats.enabled ? new StatsApp("stats", { ...appArgs, confi
 const pingpong = cfg.apps.pingpong.enabled ? new PingPongApp("pingpong", { ...appArgs, config: cfg.apps.pingpong }, k8sOpts) : undefined;
 
 // ── outputs ──
-/** The cluster's name (k3d cluster or AKS resource). */
-export const clusterName = cluster.name;
-/** `pulumi stack output kubeconfig --show-secrets > kubeconfig.yaml` */
-export const kubeconfig = pulumi.secret(cluster.kubeconfig);
-/** The app image every variant runs. */
-export const appImage = image.ref;
-/** Namespace of the app variants. */
-export const appsNamespace = namespaces.apps.metadata.name;
-/** Namespace of Redis and MongoDB. */
-export const dataNamespace = namespaces.data.metadata.name;
-/** Where the apps reach Redis (no credentials; the password is the Secret `redisPasswordSecret` in the apps namespace). */
-export const redisUrl = redis?.url;
-/** Secret (in the apps namespace) holding the Redis password, key `password`. */
-export const redisPasswordSecret = redis?.passwordSecret.name;
-/** Where MongoDB listens (no credentials; the apps' connection string is the Secret `mongoUrlSecret`). */
-export const mongoAddress = mongo?.address;
-/** Secret (in the apps namespace) holding the apps' MongoDB connection string, key `url`. */
-export const mongoUrlSecret = mongo?.urlSecret.name;
-/** StorageClass of the ReadWriteMany claims (AKS; none on k3d, whose volumes are static). */
-export const sharedStorageClass = storage?.storageClass?.metadata.name;
-/** ingress-nginx: `url` (k3d: the host port; AKS: `http://<ingress.host>`) and, on AKS, how to read the load balancer's address. */
-export const ingressNginxEntry = ingressNginx ? entryPoint(cluster.entry, "ingress-nginx", cfg.ingress.host) : undefined;
-/** The Istio ingress gateway, same shape as `ingressNginxEntry`. */
-export const istioGatewayEntry = istio?.gateway ? entryPoint(cluster.entry, "istio-gateway", cfg.ingress.host) : undefined;
-/** Grafana (user `admin`, password: `pulumi stack output grafanaAdminPassword --show-secrets`). */
-export const grafanaUrl = monitoring && grafanaVia !== "none" ? monitoring.grafanaUrl : undefined;
-/** Grafana's admin password (secret). */
-export const grafanaAdminPassword = monitoring ? pulumi.secret(monitoring.grafanaAdminPassword) : undefined;
-/** The stats page (undefined when stats is off or not exposed). */
-export const statsUrl = appUrl(cluster.entry, stats?.route);
-/** `curl` it for `pong N` (undefined when pingpong is off or not exposed). */
-export const pingpongUrl = appUrl(cluster.entry, pingpong?.pingpongRoute);
-/** logoutput's status text (undefined when logoutput is off or not exposed). */
-export const logoutputUrl = appUrl(cluster.entry, pingpong?.logoutputRoute);
+// Only the outputs this stack has: a top-level `undefined` makes the engine warn
+// "Undefined value (x) will not show as a stack output" on every preview and up.
+export = stackOutputs({
+  /** The cluster's name (k3d cluster or AKS resource). */
+  clusterName: cluster.name,
+  /** `npm run pulumi -- stack output kubeconfig --show-secrets > kubeconfig.yaml` (dev) */
+  kubeconfig: pulumi.secret(cluster.kubeconfig),
+  /** The app image every variant runs. */
+  appImage: image.ref,
+  /** Namespace of the app variants. */
+  appsNamespace: namespaces.apps.metadata.name,
+  /** Namespace of Redis and MongoDB. */
+  dataNamespace: namespaces.data.metadata.name,
+  /** Where the apps reach Redis (no credentials; the password is the Secret `redisPasswordSecret` in the apps namespace). */
+  redisUrl: redis?.url,
+  /** Secret (in the apps namespace) holding the Redis password, key `password`. */
+  redisPasswordSecret: redis?.passwordSecret.name,
+  /** Where MongoDB listens (no credentials; the apps' connection string is the Secret `mongoUrlSecret`). */
+  mongoAddress: mongo?.address,
+  /** Secret (in the apps namespace) holding the apps' MongoDB connection string, key `url`. */
+  mongoUrlSecret: mongo?.urlSecret.name,
+  /** StorageClass of the ReadWriteMany claims (AKS; none on k3d, whose volumes are static). */
+  sharedStorageClass: storage?.storageClass?.metadata.name,
+  /** ingress-nginx: `url` (k3d: the host port; AKS: `http://<ingress.host>`) and, on AKS, how to read the load balancer's address. */
+  ingressNginxEntry: ingressNginx ? entryPoint(cluster.entry, "ingress-nginx", cfg.ingress.host) : undefined,
+  /** The Istio ingress gateway, same shape as `ingressNginxEntry`. */
+  istioGatewayEntry: istio?.gateway ? entryPoint(cluster.entry, "istio-gateway", cfg.ingress.host) : undefined,
+  /** Grafana (user `admin`, password: `npm run pulumi -- stack output grafanaAdminPassword --show-secrets` on dev). */
+  grafanaUrl: monitoring && grafanaVia !== "none" ? monitoring.grafanaUrl : undefined,
+  /** Grafana's admin password (secret). */
+  grafanaAdminPassword: monitoring ? pulumi.secret(monitoring.grafanaAdminPassword) : undefined,
+  /** The stats page (absent when stats is off or not exposed). */
+  statsUrl: appUrl(cluster.entry, stats?.route),
+  /** `curl` it for `pong N` (absent when pingpong is off or not exposed). */
+  pingpongUrl: appUrl(cluster.entry, pingpong?.pingpongRoute),
+  /** logoutput's status text (absent when logoutput is off or not exposed). */
+  logoutputUrl: appUrl(cluster.entry, pingpong?.logoutputRoute),
+});

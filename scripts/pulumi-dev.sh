@@ -1,28 +1,26 @@
 #!/usr/bin/env bash
-# Runs a pulumi command on the dev stack with a local state backend and the passphrase secrets
-# provider, so a laptop needs no Pulumi Cloud account. Usage: scripts/pulumi-dev.sh up|preview|destroy [args…]
+# The `dev` stack's pulumi: a local file state backend (.pulumi-state/) and the passphrase secrets
+# provider, so a laptop needs no Pulumi Cloud account; the committed Pulumi.dev.yaml is never
+# rewritten (scripts/pulumi-stack.sh says how). Any pulumi command passes through:
+#   scripts/pulumi-dev.sh up | preview | destroy | refresh | stack output --json | …
+# (npm run up / preview / destroy, and `npm run pulumi -- <anything>`.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmd=${1:?usage: scripts/pulumi-dev.sh up|preview|destroy [pulumi args…]}; shift
+[ $# -ge 1 ] || { echo "usage: scripts/pulumi-dev.sh <pulumi command> [args…]   (e.g. up, preview, stack output --json)" >&2; exit 2; }
 
-missing=()
-for tool in pulumi node; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-if [ "$cmd" != "preview" ]; then
-  for tool in docker k3d; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "missing on PATH: ${missing[*]} (see README.md, Prerequisites)" >&2
-  exit 1
-fi
-if [ "$cmd" != "preview" ] && ! docker info >/dev/null 2>&1; then
-  echo "docker is installed but its engine is not running" >&2
-  exit 1
-fi
-
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
-mkdir -p .pulumi-state
-if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  echo "note: set PULUMI_CONFIG_PASSPHRASE (or _FILE) to skip the passphrase prompt" >&2
-fi
-pulumi stack select dev 2>/dev/null || pulumi stack init dev --secrets-provider passphrase
-exec pulumi "$cmd" --stack dev "$@"
+# up/destroy/refresh run k3d and docker on this machine (the cluster and its registry are local);
+# preview and read-only commands do not.
+case "$1" in
+  up|update|destroy|down|refresh)
+    missing=()
+    for tool in node docker k3d; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+      echo "missing on PATH: ${missing[*]} (see README.md, Prerequisites)" >&2
+      exit 1
+    fi
+    if ! docker info >/dev/null 2>&1; then
+      echo "docker is installed but its engine is not running" >&2
+      exit 1
+    fi ;;
+esac
+exec scripts/pulumi-stack.sh dev "$@"

@@ -3,6 +3,7 @@
  * is schema-valid and passes every policy. Layers: test/harness/manifests.ts, policy/rules.ts.
  */
 import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
 import { evaluate, type EvaluateOptions } from "./harness/evaluate";
 import { validateManifests } from "./harness/manifests";
 import { policyViolations } from "./harness/policies";
@@ -39,6 +40,20 @@ describe("every object of every stack", () => {
       });
       it("passes every security and operability policy", () => {
         expect(policyViolations(graph)).to.deep.equal([]);
+      });
+      it("exports only outputs that have a value (the engine warns 'Undefined value (x) will not show as a stack output' otherwise)", async () => {
+        const empty: string[] = [];
+        for (const [key, value] of Object.entries(graph.outputs)) {
+          if (value === undefined || value === null) { empty.push(key); continue; }
+          if (!pulumi.Output.isInstance(value)) continue;
+          const out = value as pulumi.Output<unknown>;
+          // Unknown in preview is fine (the engine shows "output<string>"); known-and-undefined is not.
+          if (!(await (out as unknown as { isKnown: Promise<boolean> }).isKnown)) continue;
+          const v = await new Promise<unknown>((resolve) => out.apply((x) => { resolve(x); return x; }));
+          if (v === undefined) empty.push(key);
+        }
+        expect(empty, "outputs without a value").to.deep.equal([]);
+        expect(Object.keys(graph.outputs)).to.include.members(["clusterName", "kubeconfig", "appImage"]);
       });
     });
   }
