@@ -17,9 +17,38 @@ export const K3D_ISTIO_SERVICE_PORT = 8081;
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The registry created with the cluster, and the addresses the build and the nodes use for it. */
+export interface K3dRegistry {
+  /** The registry container's name, which is also the host name the nodes know it by. */
+  name: string;
+  /** Value of `k3d cluster create --registry-create` (`NAME:HOST:HOSTPORT`). */
+  createFlag: string;
+  /** Where `docker push` on the operator's machine reaches it (bound to 127.0.0.1). */
+  pushAddress: string;
+  /** What pods put in `image:`; k3d writes a containerd mirror for exactly this host:port. */
+  pullAddress: string;
+}
+
+/**
+ * The one place the registry's name and addresses come from. k3d v5.8.3 names a registry made by
+ * `--registry-create NAME:…` exactly NAME (pkg/config/transform.go TransformSimpleToClusterConfig:
+ * `regName = simpleConfig.Registries.Create.Name`; only `k3d registry create` prepends `k3d-`,
+ * cmd/registry/registryCreate.go parseCreateRegistryCmd), and gives every node a mirror for
+ * `NAME:HOSTPORT` and `NAME:5000` (pkg/client/registry.go RegistryGenerateK3sConfig).
+ */
+export function k3dRegistry(clusterName: string, port: number): K3dRegistry {
+  const name = `${clusterName}-registry.localhost`;
+  return {
+    name,
+    createFlag: `${name}:127.0.0.1:${port}`,
+    pushAddress: `localhost:${port}`,
+    pullAddress: `${name}:${port}`,
+  };
+}
+
 /** The `k3d cluster create` command line, one flag per line for readable previews. */
 export function k3dCreateCommand(name: string, s: K3dConfig): string {
-  const registry = `${name}-registry.localhost`;
+  const registry = k3dRegistry(name, s.registryPort);
   const flags = [
     `--image ${q(s.k3sImage)}`,
     `--servers ${s.servers}`,
@@ -30,7 +59,7 @@ export function k3dCreateCommand(name: string, s: K3dConfig): string {
     `--port ${q(`${s.istioPort}:${K3D_ISTIO_SERVICE_PORT}@loadbalancer`)}`,
     `--volume ${q(`${s.sharedHostPath}:${K3D_SHARED_NODE_PATH}@all`)}`,
     `--k3s-arg ${q("--disable=traefik@server:*")}`,
-    `--registry-create ${q(`${registry}:127.0.0.1:${s.registryPort}`)}`,
+    `--registry-create ${q(registry.createFlag)}`,
     `--kubeconfig-update-default=false`,
     `--kubeconfig-switch-context=false`,
     `--wait --timeout 300s`,
@@ -46,9 +75,13 @@ export function k3dCreateCommand(name: string, s: K3dConfig): string {
   ].join("\n");
 }
 
-/** Deletes the cluster and the registry created with it; succeeds when they are already gone. */
-export function k3dDeleteCommand(name: string): string {
-  const registry = `k3d-${name}-registry.localhost`;
+/**
+ * Deletes the cluster and the registry created with it; succeeds when they are already gone.
+ * `k3d cluster delete` keeps a registry that is still on another network, so delete it by name
+ * too (`k3d registry delete NAME` looks the container up by exactly NAME).
+ */
+export function k3dDeleteCommand(name: string, registryPort: number): string {
+  const registry = k3dRegistry(name, registryPort).name;
   return [
     `k3d cluster delete ${q(name)} || true`,
     `if k3d registry list ${q(registry)} >/dev/null 2>&1; then k3d registry delete ${q(registry)}; fi`,
@@ -75,7 +108,7 @@ export class K3dCluster extends pulumi.ComponentResource implements ClusterInfo 
       `${name}-create`,
       {
         create: k3dCreateCommand(args.clusterName, s),
-        delete: k3dDeleteCommand(args.clusterName),
+        delete: k3dDeleteCommand(args.clusterName, s.registryPort),
         interpreter: ["/bin/bash", "-c"],
         // Any of these changes means a new cluster: k3d cannot change them in place.
         triggers: [s.k3sImage, s.servers, s.agents, s.apiPort, s.httpPort, s.httpsPort, s.istioPort, s.registryPort, s.sharedHostPath],
@@ -102,10 +135,8 @@ export class K3dCluster extends pulumi.ComponentResource implements ClusterInfo 
     );
     // Derived from the create command so nothing pushes before the registry exists.
     const afterCreate = (v: string) => cluster.stdout.apply(() => v);
-    this.registry = {
-      pushAddress: afterCreate(`localhost:${s.registryPort}`),
-      pullAddress: afterCreate(`k3d-${args.clusterName}-registry.localhost:${s.registryPort}`),
-    };
+    const registry = k3dRegistry(args.clusterName, s.registryPort);
+    this.registry = { pushAddress: afterCreate(registry.pushAddress), pullAddress: afterCreate(registry.pullAddress) };
     this.rwx = { kind: "host-path", nodePath: K3D_SHARED_NODE_PATH };
     this.entry = { kind: "host-ports", http: s.httpPort, https: s.httpsPort, istio: s.istioPort, istioServicePort: K3D_ISTIO_SERVICE_PORT };
     this.registerOutputs({ name: this.name, kubeconfig: this.kubeconfig });
