@@ -34,6 +34,10 @@ export const REDIS_EXPORTER_PORT = 9121;
 const REDIS_UID = 999;
 const REDIS_GID = 1000;
 const EXPORTER_UID = 59000;
+/** Where the Secret's Redis config include (`requirepass …`) is mounted, read-only. */
+export const REDIS_AUTH_DIR = "/etc/redis/auth";
+/** Key of the data-namespace Secret holding that include, and its file name under REDIS_AUTH_DIR. */
+export const REDIS_AUTH_CONF_KEY = "auth.conf";
 
 export interface RedisArgs {
   /** Namespace Redis runs in (the data namespace). */
@@ -73,9 +77,13 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child());
     this.password = pulumi.secret(password.result);
     const authData = pulumi.secret({ password: password.result });
+    // Redis reads its password from a config include in this Secret, mounted as a file: as an
+    // argument (`--requirepass $(REDIS_PASSWORD)`) it would be in /proc/<pid>/cmdline, `ps` and
+    // `kubectl describe`-style process dumps. The exporter and redis-cli keep reading `password`.
+    const serverAuthData = pulumi.secret(password.result.apply((p) => ({ password: p, [REDIS_AUTH_CONF_KEY]: `requirepass ${p}\n` })));
     const auth = new k8s.core.v1.Secret(
       `${name}-auth`,
-      { metadata: { name: `${name}-auth`, namespace: args.namespace, labels: lbl }, type: "Opaque", stringData: authData },
+      { metadata: { name: `${name}-auth`, namespace: args.namespace, labels: lbl }, type: "Opaque", stringData: serverAuthData },
       child(),
     );
     // The apps read the same password from their own namespace (secretKeyRef cannot cross namespaces).
@@ -92,16 +100,16 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
       this,
     );
 
-    // Config as arguments: reviewable in the manifest, no file to mount. The password is expanded
-    // by the kubelet from the env var at start, so the manifest only carries `$(REDIS_PASSWORD)`.
+    // Config as arguments, reviewable in the manifest, except the password: `--include` loads the
+    // `requirepass` line from the Secret's file (special: false above keeps it one bare word).
     const serverArgs = [
+      "--include", `${REDIS_AUTH_DIR}/${REDIS_AUTH_CONF_KEY}`,
       "--port", String(REDIS_PORT),
       "--dir", "/data",
       "--maxmemory", args.maxMemory,
       "--maxmemory-policy", args.maxMemoryPolicy,
       "--appendonly", args.appendOnly ? "yes" : "no",
       "--appendfsync", "everysec",
-      "--requirepass", "$(REDIS_PASSWORD)",
     ];
     const redisContainer: K8sInputs.core.v1.Container = {
       name: "redis",
@@ -112,7 +120,6 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
       args: serverArgs,
       ports: [{ name: "redis", containerPort: REDIS_PORT }],
       env: [
-        envFromSecret("REDIS_PASSWORD", ownRef),
         // redis-cli reads it, so the probe needs no password on its command line.
         envFromSecret("REDISCLI_AUTH", ownRef),
       ],
@@ -125,6 +132,7 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
       volumeMounts: [
         { name: "data", mountPath: "/data" },
         { name: "tmp", mountPath: "/tmp" },
+        { name: "auth", mountPath: REDIS_AUTH_DIR, readOnly: true },
       ],
     };
     const containers: K8sInputs.core.v1.Container[] = [redisContainer];
@@ -158,7 +166,11 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
               enableServiceLinks: false,
               terminationGracePeriodSeconds: 30,
               containers,
-              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+              volumes: [
+                { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+                // Only the include, readable by the owner and Redis's group (fsGroup), nobody else.
+                { name: "auth", secret: { secretName: auth.metadata.name, items: [{ key: REDIS_AUTH_CONF_KEY, path: REDIS_AUTH_CONF_KEY }], defaultMode: 0o440 } },
+              ],
             },
           },
           volumeClaimTemplates: [{
