@@ -53,8 +53,12 @@ export const aksSchema = z.strictObject({
   upgradeChannel: z.enum(["none", "patch", "stable", "rapid", "node-image"]).default("stable"),
   /** Node OS image upgrade channel. */
   nodeOsUpgradeChannel: z.enum(["None", "Unmanaged", "NodeImage", "SecurityPatch"]).default("NodeImage"),
-  /** Network policy engine on Azure CNI overlay. */
-  networkPolicy: z.enum(["azure", "calico", "cilium"]).default("azure"),
+  /**
+   * Network policy engine on Azure CNI overlay. `cilium` (default): Azure CNI powered by Cilium
+   * (Cilium dataplane + policy). `calico`: Calico on the Azure dataplane. `azure`: Azure Network
+   * Policy Manager, which Microsoft is retiring (a warning says so).
+   */
+  networkPolicy: z.enum(["azure", "calico", "cilium"]).default("cilium"),
   /** Entra-ID-only cluster: local accounts off, Azure RBAC, and an exec (kubelogin) kubeconfig. */
   entraIdOnly: z.boolean().default(false),
   /** Entra ID group object ids that get cluster-admin (needed when entraIdOnly is true). */
@@ -66,11 +70,12 @@ export const aksSchema = z.strictObject({
   /** Azure Container Registry tier. */
   acrSku: z.enum(["Basic", "Standard", "Premium"]).default("Standard"),
   /**
-   * Push the app image with the ACR admin user's credentials (kept as Pulumi secrets), so one
-   * `pulumi up` works from a clean machine. false: the build uses your `az acr login` session.
+   * false (default): the registry's admin user is off and the build pushes with an access token
+   * of your own Azure identity (`az acr login --expose-token`, fetched on every run).
+   * true: turns the admin user on and pushes with its shared, non-expiring password (warned).
    * Nodes always pull with AcrPull granted to the kubelet identity.
    */
-  acrAdminUser: z.boolean().default(true),
+  acrAdminUser: z.boolean().default(false),
 });
 export type AksConfig = z.infer<typeof aksSchema>;
 

@@ -4,7 +4,7 @@ import { toNonInteractiveKubeconfig } from "../components/cluster/kubeconfig";
 import { k3dCreateCommand, k3dDeleteCommand } from "../components/cluster/k3d-cluster";
 import { evaluate, isSecretOutput, valueOf } from "./harness/evaluate";
 import type { Graph } from "./harness/graph";
-import { FAKE_EXEC_KUBECONFIG, FAKE_KUBECONFIG, MOCK_ACR_PASSWORD } from "./harness/mocks";
+import { FAKE_EXEC_KUBECONFIG, FAKE_KUBECONFIG, MOCK_SECRET_PREFIX } from "./harness/mocks";
 import { plainStrings } from "./harness/unwrap";
 
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
@@ -81,7 +81,7 @@ describe("aks stack", () => {
     expect(aks.identity.type).to.equal("UserAssigned");
     expect(aks.oidcIssuerProfile.enabled).to.equal(true);
     expect(aks.securityProfile.workloadIdentity.enabled).to.equal(true);
-    expect(aks.networkProfile).to.include({ networkPlugin: "azure", networkPluginMode: "overlay", networkPolicy: "azure" });
+    expect(aks.networkProfile).to.include({ networkPlugin: "azure", networkPluginMode: "overlay", networkPolicy: "cilium" });
     expect(aks.storageProfile.fileCSIDriver.enabled).to.equal(true);
     expect(aks.autoUpgradeProfile).to.deep.equal({ upgradeChannel: "stable", nodeOSUpgradeChannel: "NodeImage" });
     expect(aks.sku.tier).to.equal("Standard");
@@ -101,11 +101,12 @@ describe("aks stack", () => {
     expect(ra.scope).to.equal("cluster-acr-id");
   });
 
-  it("pushes to ACR with the admin credentials as secrets, never in plain text", () => {
+  it("pushes to ACR tagged by content, with push credentials that are secrets (which ones: test/aks-hardening.test.ts)", () => {
     const img = g.one("docker-build:index:Image");
     expect(img.inputs.tags[0]).to.match(/^statefleeta1b2c3\.azurecr\.io\/statefleet-app:[0-9a-f]{16}$/);
-    expect(img.inputs.registries[0].password).to.equal(MOCK_ACR_PASSWORD);
-    for (const r of g.resources) expect(plainStrings(r.raw).join("\n"), `${r.type} ${r.name}`).not.to.contain(MOCK_ACR_PASSWORD);
+    const password: string = img.inputs.registries[0].password;
+    expect(password).to.match(new RegExp(`^${MOCK_SECRET_PREFIX}`));
+    for (const r of g.resources) expect(plainStrings(r.raw).join("\n"), `${r.type} ${r.name}`).not.to.contain(password);
   });
 
   it("hands the user kubeconfig to the provider as a secret", async () => {

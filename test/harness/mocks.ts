@@ -38,6 +38,11 @@ users:
 export const MOCK_SECRET_PREFIX = "MOCKSECRET";
 /** The ACR admin password the mock returns. */
 export const MOCK_ACR_PASSWORD = `${MOCK_SECRET_PREFIX}-acr-admin-password`;
+/** The ACR access token `az acr login --expose-token` returns in the mocks (a JWT in real life). */
+export const MOCK_ACR_TOKEN = `${MOCK_SECRET_PREFIX}-acr-access-token`;
+
+/** Every invoke the program made since the last `invokes.length = 0`, in order (token and inputs). */
+export const invokes: { token: string; inputs: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Mocks that fabricate what the program reads back from providers: names, passwords,
@@ -88,6 +93,7 @@ export function makeMocks(preview: boolean, onResource: (a: pulumi.runtime.MockR
       return { id, state: s };
     },
     call(a) {
+      invokes.push({ token: a.token, inputs: a.inputs });
       switch (a.token) {
         case "azure-native:authorization:getClientConfig":
           return { subscriptionId: "00000000-0000-0000-0000-000000000001", tenantId: "00000000-0000-0000-0000-00000000000a", clientId: "c", objectId: "o" };
@@ -95,6 +101,11 @@ export function makeMocks(preview: boolean, onResource: (a: pulumi.runtime.MockR
           if (preview) return { kubeconfigs: unknown };
           const kc = a.inputs.format === "exec" ? FAKE_EXEC_KUBECONFIG : FAKE_KUBECONFIG;
           return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kc).toString("base64") }] };
+        }
+        case "command:local:run": {
+          // Only the ACR token exchange runs a local command through an invoke; anything else is a new invoke to mock on purpose.
+          if (!/^az acr login --name "\$ACR_NAME" --expose-token\b/.test(a.inputs.command ?? "")) throw new Error(`unmocked local command ${a.inputs.command}`);
+          return { ...a.inputs, stdout: `${MOCK_ACR_TOKEN}\n`, stderr: "" };
         }
         case "azure-native:containerregistry:listRegistryCredentials":
           return preview ? { username: unknown, passwords: unknown } : { username: "acradmin", passwords: [{ name: "password", value: MOCK_ACR_PASSWORD }] };
