@@ -33,7 +33,7 @@ const cluster: ClusterInfo =
 /** Every Kubernetes object goes through the cluster's provider (never an ambient kubeconfig). */
 const k8sOpts: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
 
-const image = new AppImage("app", { context: __dirname, registry: cluster.registry });
+const image = new AppImage("app", { context: __dirname, registry: cluster.registry, platform: cfg.cluster.imagePlatform });
 
 // ── platform ──
 const namespaces = new Namespaces("namespaces", { istioInjection: cfg.istio.enabled }, k8sOpts);

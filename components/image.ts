@@ -39,8 +39,8 @@ export interface AppImageArgs {
   /** Repository root: the Docker build context. */
   context: string;
   registry: ImageRegistry;
-  /** Target platform of the cluster's nodes. */
-  platform?: "linux/amd64" | "linux/arm64";
+  /** Target platform of the cluster's nodes, `os/arch[/variant]` (config/ decides it). */
+  platform: string;
 }
 
 /** Builds `app/` once and pushes it where the cluster pulls from, tagged by content hash. */
@@ -59,7 +59,8 @@ export class AppImage extends pulumi.ComponentResource {
       {
         context: { location: args.context },
         dockerfile: { location: path.join(args.context, "app", "Dockerfile") },
-        platforms: [args.platform ?? "linux/amd64"],
+        // docker-build's enum lists no variants, but its provider accepts any platform BuildKit parses.
+        platforms: [args.platform as dockerBuild.Platform],
         tags: [pushRef],
         push: true,
         // A preview must not need Docker; the build happens on `up`.

@@ -79,6 +79,55 @@ export const aksSchema = z.strictObject({
 });
 export type AksConfig = z.infer<typeof aksSchema>;
 
+/**
+ * A Linux OCI platform `linux/<arch>[/<variant>]`: the `os/arch[/variant]` form Docker, BuildKit
+ * and containerd parse (each part `[A-Za-z0-9_-]+`, containerd/platforms Parse), lower case as
+ * they are normalised, and Linux because every node we run is.
+ */
+export const LINUX_PLATFORM = /^linux\/[a-z0-9_-]+(\/[a-z0-9_-]+)?$/;
+
+/** The app image. */
+export const imageSchema = z
+  .strictObject({
+    /**
+     * Target platform of the image build. `auto`: the architecture of the machine running
+     * `pulumi up` on k3d (its nodes are containers on that machine), linux/amd64 on AKS (the
+     * default VM sizes are x86). Set it for ARM AKS pools (e.g. Standard_D4pds_v5 → linux/arm64).
+     */
+    platform: z
+      .string()
+      .refine((v) => v === "auto" || LINUX_PLATFORM.test(v), { message: "not auto or a Linux platform os/arch[/variant] (allowed: auto, linux/amd64, linux/arm64, linux/arm/v7, …)" })
+      .default("auto"),
+  })
+  .prefault({});
+
+/** Node's `process.arch` → the Go/OCI architecture Docker names platforms with. */
+const NODE_ARCH_TO_PLATFORM: Record<string, string> = {
+  x64: "linux/amd64",
+  arm64: "linux/arm64",
+  // 32-bit ARM Linux under Node is ARMv7 (Node has no ARMv6 builds); k3s and node:alpine ship arm/v7.
+  arm: "linux/arm/v7",
+  ia32: "linux/386",
+  // Node reports ppc64 for little-endian POWER, the only POWER Linux it supports.
+  ppc64: "linux/ppc64le",
+  s390x: "linux/s390x",
+  riscv64: "linux/riscv64",
+  loong64: "linux/loong64",
+};
+
+/**
+ * The platform the app image is built for, decided once here. k3d nodes run on this machine,
+ * so `auto` builds for its architecture (an amd64 image would die with "exec format error" on
+ * Apple Silicon); AKS nodes are amd64 unless the operator says otherwise.
+ */
+export function resolveImagePlatform(provider: "k3d" | "aks", platform: string, hostArch: string): string {
+  if (platform !== "auto") return platform;
+  if (provider === "aks") return "linux/amd64";
+  const p = NODE_ARCH_TO_PLATFORM[hostArch];
+  if (!p) throw new Error(`no Linux platform known for this machine's architecture "${hostArch}"`);
+  return p;
+}
+
 /** Which cluster the stack runs on. Only the block of the chosen provider may be set. */
 export const clusterSchema = z
   .strictObject({
@@ -86,6 +135,8 @@ export const clusterSchema = z
     provider: z.enum(["k3d", "aks"]).default("k3d"),
     /** Cluster name (k3d cluster name; AKS resource name prefix). */
     name: dnsLabel(32).default("statefleet"),
+    /** The app image build. */
+    image: imageSchema,
     /** k3d settings; an error in an aks stack. */
     k3d: k3dSchema.optional(),
     /** AKS settings; an error in a k3d stack. */

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { aksSchema, k3dSchema } from "./cluster";
+import { aksSchema, k3dSchema, resolveImagePlatform } from "./cluster";
 import { ConfigError, problemsFromZod } from "./errors";
 import { crossFieldProblems } from "./rules";
 import { stackSchema, type ParsedStack } from "./schema";
@@ -14,14 +14,21 @@ export const NAMESPACE = "statefleet";
 
 /**
  * Validates raw config values (top key → parsed YAML value) and resolves defaults.
- * Throws ConfigError listing every problem; pure, so tests call it directly.
+ * Throws ConfigError listing every problem; pure apart from reading the host's architecture
+ * (`hostArch`, for `cluster.image.platform: auto`), so tests call it directly.
  */
-export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
+export function parseStackConfig(stack: string, raw: Record<string, unknown>, hostArch: string = process.arch): StackConfig {
   const result = stackSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(problemsFromZod(NAMESPACE, stackSchema, raw, result.error));
   const problems = crossFieldProblems(result.data);
   if (problems.length > 0) throw new ConfigError(problems);
-  return normalise(stack, result.data);
+  let imagePlatform: string;
+  try {
+    imagePlatform = resolveImagePlatform(result.data.cluster.provider, result.data.cluster.image.platform, hostArch);
+  } catch (e) {
+    throw new ConfigError([{ path: `${NAMESPACE}:cluster.image.platform`, message: `${(e as Error).message} (allowed: set it explicitly, e.g. linux/amd64 or linux/arm64)` }]);
+  }
+  return normalise(stack, result.data, imagePlatform);
 }
 
 function scaling(app: { replicas?: number; autoscale?: { min: number; max: number; cpuPercent: number } }): Scaling {
@@ -33,14 +40,14 @@ function withScaling<T extends { replicas?: number; autoscale?: { min: number; m
   return { ...rest, scaling: scaling(app) };
 }
 
-function normalise(stack: string, cfg: ParsedStack): StackConfig {
+function normalise(stack: string, cfg: ParsedStack, imagePlatform: string): StackConfig {
   const { cluster } = cfg;
   return {
     stack,
     cluster:
       cluster.provider === "k3d"
-        ? { provider: "k3d", name: cluster.name, k3d: k3dSchema.parse(cluster.k3d ?? {}) }
-        : { provider: "aks", name: cluster.name, aks: aksSchema.parse(cluster.aks ?? {}) },
+        ? { provider: "k3d", name: cluster.name, imagePlatform, k3d: k3dSchema.parse(cluster.k3d ?? {}) }
+        : { provider: "aks", name: cluster.name, imagePlatform, aks: aksSchema.parse(cluster.aks ?? {}) },
     ingress: cfg.ingress,
     istio: cfg.istio,
     storage: cfg.storage,

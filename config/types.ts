@@ -6,9 +6,13 @@ import type { AutoscaleConfig } from "./apps";
 export type Scaling = { kind: "fixed"; replicas: number } | ({ kind: "autoscale" } & AutoscaleConfig);
 
 /** The cluster block with only the chosen provider's settings. */
-export type ClusterConfig =
+export type ClusterConfig = (
   | { provider: "k3d"; name: string; k3d: K3dConfig }
-  | { provider: "aks"; name: string; aks: AksConfig };
+  | { provider: "aks"; name: string; aks: AksConfig }
+) & {
+  /** The app image's build platform, resolved from `cluster.image.platform` (never `auto`). */
+  imagePlatform: string;
+};
 
 type WithScaling<T> = Omit<T, "replicas" | "autoscale"> & { scaling: Scaling };
 
