@@ -218,7 +218,7 @@ describe("app variants", () => {
     });
   });
 
-  describe("aks stack as committed (stats autoscaled on Redis with cookie affinity; pingpong 2 replicas on Redis via Istio)", () => {
+  describe("aks stack as committed (stats autoscaled on Redis with cookie affinity; pingpong on Azure Files via Istio — test/azure-files.test.ts)", () => {
     let g: Graph;
     before(async () => { g = await evaluate("aks"); });
 
@@ -245,6 +245,28 @@ describe("app variants", () => {
       expect(g.one(T.ingress, "stats").inputs.spec.rules[0]).to.not.have.property("host");
     });
 
+    it("under STRICT mTLS, accepts plaintext on the app port only where a sidecar-less caller needs it", () => {
+      const pa = g.one(T.peerAuthentication, "stats");
+      expect(pa.inputs.spec.mtls).to.deep.equal({ mode: "STRICT" });
+      expect(pa.inputs.spec.portLevelMtls).to.deep.equal({ "8080": { mode: "PERMISSIVE" } });
+      expect(pa.inputs.spec.selector.matchLabels).to.deep.equal(g.one(T.deployment, "stats").inputs.spec.selector.matchLabels);
+    });
+
+    it("exports URLs that name the path of each app", async () => {
+      expect(await valueOf(g.outputs.statsUrl as pulumi.Output<string>)).to.match(/^http:\/\/[^/]+\/stats$/);
+      expect(await valueOf(g.outputs.pingpongUrl as pulumi.Output<string>)).to.match(/^http:\/\/[^/]+\/pingpong$/);
+      expect(await valueOf(g.outputs.logoutputUrl as pulumi.Output<string>)).to.match(/^http:\/\/[^/]+\/logoutput$/);
+    });
+
+    it("has no schema or policy findings on any of our objects", async () => {
+      expect(await findingsAboutOurs(g)).to.deep.equal([]);
+    });
+  });
+
+  describe("aks: pingpong scaled to 2 replicas on Redis", () => {
+    let g: Graph;
+    before(async () => { g = await evaluate("aks", apps({ pingpong: { state: "redis", replicas: 2 } })); });
+
     it("scales pingpong on Redis with a rolling update and a PDB, and routes it through the Istio gateway without stripping /pingpong (the app serves it)", () => {
       const d = g.one(T.deployment, "pingpong");
       expect(d.inputs.spec.replicas).to.equal(2);
@@ -264,23 +286,6 @@ describe("app variants", () => {
       expect(lo.inputs.spec.template.metadata.labels).to.include({ "statefleet.io/redis-client": "true" });
       expect(g.dependsOn(lo, g.one(T.statefulSet, "redis"))).to.equal(true);
       expect(g.dependsOn(g.one(T.deployment, "pingpong"), g.one(T.statefulSet, "redis"))).to.equal(true);
-    });
-
-    it("under STRICT mTLS, accepts plaintext on the app port only where a sidecar-less caller needs it", () => {
-      const pa = g.one(T.peerAuthentication, "stats");
-      expect(pa.inputs.spec.mtls).to.deep.equal({ mode: "STRICT" });
-      expect(pa.inputs.spec.portLevelMtls).to.deep.equal({ "8080": { mode: "PERMISSIVE" } });
-      expect(pa.inputs.spec.selector.matchLabels).to.deep.equal(g.one(T.deployment, "stats").inputs.spec.selector.matchLabels);
-    });
-
-    it("exports URLs that name the path of each app", async () => {
-      expect(await valueOf(g.outputs.statsUrl as pulumi.Output<string>)).to.match(/^http:\/\/[^/]+\/stats$/);
-      expect(await valueOf(g.outputs.pingpongUrl as pulumi.Output<string>)).to.match(/^http:\/\/[^/]+\/pingpong$/);
-      expect(await valueOf(g.outputs.logoutputUrl as pulumi.Output<string>)).to.match(/^http:\/\/[^/]+\/logoutput$/);
-    });
-
-    it("has no schema or policy findings on any of our objects", async () => {
-      expect(await findingsAboutOurs(g)).to.deep.equal([]);
     });
   });
 

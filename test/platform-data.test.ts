@@ -289,7 +289,7 @@ describe("preview (pulumi preview: provider values unknown)", () => {
 
 describe("switching data services and storage off", () => {
   const variants: [string, string, EvaluateOptions, string, string[]][] = [
-    ["aks", "storage off (pingpong on Redis already)", { overrides: { "statefleet:storage": { enabled: false } } }, T.component.storage, [T.sc, T.pv, T.pvc]],
+    ["aks", "storage off (pingpong moved to Redis)", { overrides: { "statefleet:storage": { enabled: false }, "statefleet:apps": { pingpong: { state: "redis" } } } }, T.component.storage, [T.sc, T.pv, T.pvc]],
     ["dev", "redis off (stats on its pods, pingpong on the shared volume)", { overrides: { "statefleet:redis": { enabled: false }, "statefleet:apps": { stats: { state: "pod" } } } }, T.component.redis, []],
     ["dev", "mongo off", { overrides: { "statefleet:mongo": { enabled: false } } }, T.component.mongo, []],
   ];
