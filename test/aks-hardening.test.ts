@@ -171,4 +171,10 @@ describe("aks stack: pushing the image to ACR without the admin password", () =>
     expect(r.calls.map((c) => c.token)).to.not.include("command:local:run");
     expect(r.warnings.filter((w) => /acrAdminUser/.test(w))).to.have.length(1);
   });
+
+  it("asks for no token in a preview (nothing is pushed then), yet registers the same build", async () => {
+    const p = await evaluateCapturing("aks", { preview: true });
+    expect(p.calls.map((c) => c.token)).to.not.include("command:local:run");
+    expect(p.g.one(T.image).inputs.registries[0].username).to.equal("00000000-0000-0000-0000-000000000000");
+  });
 });
