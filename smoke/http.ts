@@ -109,13 +109,13 @@ export function describe(url: string, err: unknown, timeoutMs: number): HttpErro
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   // AbortSignal.timeout's DOMException has a numeric `code` (23) of its own: check its name first.
   const code = e.name === "TimeoutError" || e.name === "AbortError" ? "TIMEOUT" : typeof e.code === "string" ? e.code : e.cause?.code;
-  const host = safeHost(url);
+  const host = safeHost(url, "host");
   switch (code) {
     case "ECONNREFUSED":
       return new HttpError(`GET ${url}: connection refused — nothing listens on ${host} (is the cluster up? k3d: \`k3d cluster list\`)`, code);
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new HttpError(`GET ${url}: cannot resolve ${host} — use an address that resolves, or --url VARIANT=URL`, code);
+      return new HttpError(`GET ${url}: cannot resolve ${safeHost(url, "hostname")} — use an address that resolves, or --url VARIANT=URL`, code);
     case "TIMEOUT":
     case "UND_ERR_CONNECT_TIMEOUT":
     case "UND_ERR_HEADERS_TIMEOUT":
@@ -126,9 +126,9 @@ export function describe(url: string, err: unknown, timeoutMs: number): HttpErro
   }
 }
 
-function safeHost(url: string): string {
+function safeHost(url: string, part: "host" | "hostname"): string {
   try {
-    return new URL(url).host;
+    return new URL(url)[part];
   } catch {
     return url;
   }

@@ -1,9 +1,9 @@
 /**
- * Where the smoke test gets the stack outputs: `pulumi stack output --json` for a stack (the dev
- * stack through scripts/pulumi-dev.sh, which supplies its local backend), or a saved copy.
+ * Where the smoke test gets the stack outputs: `pulumi stack output --json` for a stack (through
+ * scripts/pulumi-dev.sh / pulumi-stack.sh for this project's stacks), or a saved copy.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Outputs } from "./check";
 
@@ -15,8 +15,11 @@ export class SetupError extends Error {}
 /** The command that prints a stack's outputs as JSON, run from the repository root. */
 export function outputsCommand(stack: string): { file: string; args: string[] } {
   // The dev stack lives in the local backend that scripts/pulumi-dev.sh points pulumi at; the
-  // script adds `--stack dev`. Any other stack uses the caller's own backend (`pulumi login`).
+  // script adds `--stack dev`. A stack with a committed Pulumi.<stack>.yaml goes through
+  // scripts/pulumi-stack.sh like every other command on it (docs/operations.md: it takes the
+  // secrets settings from the state); any other stack is plain pulumi on the caller's backend.
   if (stack === "dev") return { file: path.join(REPO, "scripts", "pulumi-dev.sh"), args: ["stack", "output", "--json"] };
+  if (existsSync(path.join(REPO, `Pulumi.${stack}.yaml`))) return { file: path.join(REPO, "scripts", "pulumi-stack.sh"), args: [stack, "stack", "output", "--json"] };
   return { file: "pulumi", args: ["stack", "output", "--json", "--stack", stack] };
 }
 
