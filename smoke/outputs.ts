@@ -35,7 +35,9 @@ export function readStackOutputs(stack: string, timeoutMs = 120_000): Promise<Ou
         } else if (e.killed) {
           reject(new SetupError(`\`${shown}\` did not finish within ${timeoutMs / 1000} s`));
         } else {
-          reject(new SetupError(`\`${shown}\` failed (exit ${String(e.code)}): ${stderr.trim().split("\n").slice(-5).join(" | ") || e.message}`));
+          // A passphrase stack cannot prompt here (stdout is a pipe): say which variable to set.
+          const hint = /passphrase/i.test(stderr) ? " — export PULUMI_CONFIG_PASSPHRASE as for `npm run up` (README, The two commands)" : "";
+          reject(new SetupError(`\`${shown}\` failed (exit ${String(e.code)}): ${stderr.trim().split("\n").slice(-5).join(" | ") || e.message}${hint}`));
         }
         return;
       }
