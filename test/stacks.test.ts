@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { evaluate, type EvaluateOptions } from "./harness/evaluate";
+import { loadChecks } from "../smoke/check";
+import { evaluate, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import { validateManifests } from "./harness/manifests";
 import { policyViolations } from "./harness/policies";
 
@@ -55,6 +56,21 @@ describe("every object of every stack", () => {
         expect(empty, "outputs without a value").to.deep.equal([]);
         expect(Object.keys(graph.outputs)).to.include.members(["clusterName", "kubeconfig", "appImage"]);
       });
+      if (!opts.preview) {
+        it("has a smoke check (smoke/variants/) for every enabled variant, whose URL output is an http URL or absent (not exposed)", async () => {
+          const enabled = graph.outputs.enabledVariants as string[];
+          expect(enabled).to.be.an("array").with.length.greaterThan(0);
+          const checks = loadChecks();
+          for (const variant of enabled) {
+            const check = checks.get(variant);
+            expect(check, `npm run smoke would fail: no smoke/variants/${variant}.ts`).to.not.equal(undefined);
+            const url = graph.outputs[(check as { output: string }).output];
+            // Both committed stacks expose every variant they enable.
+            if (what === "as committed") expect(url, `${variant}: no ${check?.output} output`).to.not.equal(undefined);
+            if (url !== undefined) expect(await valueOf(url as pulumi.Output<string>), `${variant}: ${check?.output}`).to.match(/^http:\/\/[^/]+\//);
+          }
+        });
+      }
     });
   }
 });
