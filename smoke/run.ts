@@ -34,7 +34,8 @@ function positiveInt(flag: string, value: string | undefined, fallback: number, 
   return n;
 }
 
-export function parse(argv: string[], variants: Map<string, VariantCheck>): Parsed {
+/** The parsed command line; undefined for --help. */
+export function parse(argv: string[], variants: Map<string, VariantCheck>): Parsed | undefined {
   let values;
   try {
     ({ values } = parseArgs({
@@ -55,7 +56,7 @@ export function parse(argv: string[], variants: Map<string, VariantCheck>): Pars
   } catch (err) {
     throw new SetupError(`${(err as Error).message}\n${USAGE}`);
   }
-  if (values.help) throw new SetupError(USAGE);
+  if (values.help) return undefined;
   if (values.stack !== undefined && values.outputs !== undefined) throw new SetupError("--stack and --outputs: give one of them");
   const urls = new Map<string, string>();
   for (const pair of values.url ?? []) {
@@ -108,7 +109,12 @@ export async function runSmoke(argv: string[], print: (line: string) => void): P
   let parsed: Parsed;
   let outputs: Outputs = {};
   try {
-    parsed = parse(argv, checks);
+    const p = parse(argv, checks);
+    if (!p) {
+      print(USAGE);
+      return EXIT.ok;
+    }
+    parsed = p;
     if (parsed.stack !== undefined) outputs = await readStackOutputs(parsed.stack);
     if (parsed.outputs !== undefined) outputs = readOutputsFile(parsed.outputs);
   } catch (err) {

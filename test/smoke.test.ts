@@ -224,6 +224,9 @@ describe("npm run smoke (against the roles as real processes)", function () {
       expect(code, argv.join(" ")).to.equal(EXIT.setup);
       expect(lines.join("\n"), argv.join(" ")).to.match(message);
     }
+    const help = await smoke("--help");
+    expect(help.code).to.equal(EXIT.ok);
+    expect(help.lines[0]).to.match(/^usage: npm run smoke -- /);
   });
 
   describe("--stack NAME without the Pulumi CLI on PATH stops at once and says so", () => {
