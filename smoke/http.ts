@@ -53,6 +53,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class HttpClient {
   private readonly agent: Agent;
+  /**
+   * Cookies by host, sent back like a browser does: with `affinity: cookie` the entry point pins a
+   * client to one replica by a cookie, and the smoke test must see what a browser user sees.
+   */
+  private readonly cookies = new Map<string, Map<string, string>>();
 
   constructor(readonly options: HttpOptions) {
     this.agent = new Agent({
@@ -74,12 +79,17 @@ export class HttpClient {
     for (;;) {
       const started = Date.now();
       try {
+        const host = new URL(url).host;
+        const jar = this.cookies.get(host) ?? new Map<string, string>();
+        this.cookies.set(host, jar);
+        const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
         const res = await request(url, {
           method: "GET",
-          headers: { "user-agent": "statefleet-smoke", ...opts.headers },
+          headers: { "user-agent": "statefleet-smoke", ...(cookie ? { cookie } : {}), ...opts.headers },
           dispatcher: this.agent,
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
+        keepCookies(jar, res.headers["set-cookie"]);
         const body = await res.body.text();
         const reply: Reply = { status: res.statusCode, contentType: String(res.headers["content-type"] ?? "").toLowerCase(), body, ms: Date.now() - started };
         if (opts.waitForReady && NOT_READY.has(reply.status) && Date.now() < deadline) {
@@ -101,6 +111,15 @@ export class HttpClient {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+}
+
+/** `name=value` of each Set-Cookie (attributes ignored: the smoke test stays on one path of one host). */
+function keepCookies(jar: Map<string, string>, header: string | string[] | undefined): void {
+  for (const line of header === undefined ? [] : Array.isArray(header) ? header : [header]) {
+    const pair = line.split(";")[0] ?? "";
+    const eq = pair.indexOf("=");
+    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
   }
 }
 

@@ -130,6 +130,18 @@ describe("npm run smoke (against the roles as real processes)", function () {
     expect(lines.at(-1)).to.match(/checks: \d+ passed, 1 failed$/);
   });
 
+  it("passes with `pod`-state stats replicas behind cookie affinity: it keeps cookies, as a browser does", async () => {
+    // affinity: cookie is one of the fixes: each user stays on one replica and sees exact counts.
+    const replicas = await Promise.all([1, 2].map((i) => RoleProcess.start("stats", { POD_IP: `10.0.0.${i}`, STATE: "pod", STATE_DIR: dir("smoke-sticky") })));
+    const sticky = await RoundRobinProxy.start(replicas.map((r) => r.url), { stickyCookie: "STATEFLEET_AFFINITY" });
+    proxies.push(sticky);
+    const { code, lines } = await smoke("--outputs", outputsFile({ statsUrl: `${sticky.url}/` }), ...FAST);
+    expect(failures(lines), lines.join("\n")).to.deep.equal([]);
+    expect(code).to.equal(EXIT.ok);
+    expect(lines.join("\n")).to.match(/answered by 1 replica\(s\): 10\.0\.0\.1/);
+    expect(sticky.hits).to.deep.equal([sticky.hits[0], 0]);
+  });
+
   it("fails when pingpong does not go up by exactly one per call (two `pod`-state replicas)", async () => {
     const podPingpong = await twoReplicas("pingpong", () => ({ STATE: "pod", STATE_DIR: dir("smoke-pingpong-pod") }));
     const { code, lines } = await smoke("--outputs", outputsFile({ statsUrl: undefined, pingpongUrl: `${podPingpong.url}/pingpong` }), ...FAST);

@@ -3,13 +3,19 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A loopback reverse proxy that sends request i to backend i % n — the way a Service or an
- * ingress spreads requests over replicas without affinity.
+ * ingress spreads requests over replicas without affinity. With `stickyCookie`, like
+ * ingress-nginx's cookie affinity: a request without the cookie is balanced and answered with
+ * `Set-Cookie: <name>=<backend index>`; a request with it goes to that backend.
  */
 export class RoundRobinProxy {
   private next = 0;
   readonly hits: number[];
 
-  private constructor(private readonly server: http.Server, private backends: string[]) {
+  private constructor(
+    private readonly server: http.Server,
+    private backends: string[],
+    private readonly stickyCookie?: string,
+  ) {
     this.hits = backends.map(() => 0);
   }
 
@@ -17,9 +23,9 @@ export class RoundRobinProxy {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  static async start(backends: string[]): Promise<RoundRobinProxy> {
+  static async start(backends: string[], options: { stickyCookie?: string } = {}): Promise<RoundRobinProxy> {
     const server = http.createServer();
-    const proxy = new RoundRobinProxy(server, backends);
+    const proxy = new RoundRobinProxy(server, backends, options.stickyCookie);
     server.on("request", (req, res) => proxy.forward(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -29,11 +35,14 @@ export class RoundRobinProxy {
   }
 
   private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const i = this.next++ % this.backends.length;
+    const pinned = this.stickyCookie ? new RegExp(`(?:^|;\\s*)${this.stickyCookie}=(\\d+)`).exec(req.headers.cookie ?? "") : null;
+    const i = pinned ? Number(pinned[1]) % this.backends.length : this.next++ % this.backends.length;
     this.hits[i] = (this.hits[i] ?? 0) + 1;
     const target = new URL(req.url ?? "/", this.backends[i]);
     const upstream = http.request(target, { method: req.method, headers: req.headers, agent: false }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
+      const headers = { ...up.headers };
+      if (this.stickyCookie && !pinned) headers["set-cookie"] = [`${this.stickyCookie}=${i}; Path=/; HttpOnly`];
+      res.writeHead(up.statusCode ?? 502, headers);
       up.pipe(res);
     });
     upstream.on("error", (err) => {
