@@ -80,6 +80,10 @@ describe("e2e-k3d workflow", () => {
     expect(stackCommands.some((c) => /^npm run destroy\b/.test(c))).to.equal(true);
     const npmSteps = steps.filter((s) => s.run !== undefined && /(^|\s|;|&&)npm\s/.test(s.run)).map((s) => (s.run as string).trim());
     expect(npmSteps, "every step that calls npm is one README command on its own").to.deep.equal(stackCommands);
+    const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
+    for (const c of stackCommands.filter((x) => x.startsWith("npm run "))) {
+      expect(scripts, `package.json has the script of \`${c}\``).to.have.property(c.split(/\s+/)[2] as string);
+    }
     expect(userCommands, "npm test stays in README for test.yml").to.include("npm test");
     expect(read(".github/workflows/test.yml")).to.match(/run: npm test\s*$/m);
   });
