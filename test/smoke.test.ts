@@ -15,6 +15,7 @@ import { killAll } from "../app/test/helpers/processes";
 import { RedisServer } from "../app/test/helpers/redis";
 import { RoleProcess } from "../app/test/helpers/role";
 import { tempDir } from "../app/test/helpers/tmp";
+import { loadChecks } from "../smoke/check";
 import { EXIT, runSmoke } from "../smoke/run";
 import { REPO_ROOT } from "./harness/evaluate";
 import { RoundRobinProxy } from "./harness/round-robin-proxy";
@@ -204,6 +205,15 @@ describe("npm run smoke (against the roles as real processes)", function () {
     expect(lines).to.include("  ✗ enabled, but there is no smoke check for it: add smoke/variants/teapot.ts");
     expect(lines).to.include("  – enabled but not exposed (no statsUrl output): not checked");
     expect(passes(lines)).to.include("answers pong N");
+  });
+
+  it("refuses a check module that breaks the contract, naming the file", () => {
+    const variants = mkdtempSync(path.join(scratch, "variants-"));
+    writeFileSync(path.join(variants, "api.js"), "exports.check = { variant: 'api', run: async () => {} };\n");
+    expect(() => loadChecks(variants)).to.throw("smoke/variants/api.js must export `check: VariantCheck` ({ variant, output, run })");
+    writeFileSync(path.join(variants, "api.js"), "exports.check = { variant: 'api', output: 'apiUrl', run: async () => {} };\n");
+    writeFileSync(path.join(variants, "api2.js"), "exports.check = { variant: 'api', output: 'apiUrl', run: async () => {} };\n");
+    expect(() => loadChecks(variants)).to.throw('two check modules for variant "api"');
   });
 
   it("fails when nothing at all can be checked", async () => {
