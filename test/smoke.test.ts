@@ -211,9 +211,9 @@ describe("npm run smoke (against the roles as real processes)", function () {
     const variants = mkdtempSync(path.join(scratch, "variants-"));
     writeFileSync(path.join(variants, "api.js"), "exports.check = { variant: 'api', run: async () => {} };\n");
     expect(() => loadChecks(variants)).to.throw("smoke/variants/api.js must export `check: VariantCheck` ({ variant, output, run })");
-    writeFileSync(path.join(variants, "api.js"), "exports.check = { variant: 'api', output: 'apiUrl', run: async () => {} };\n");
-    writeFileSync(path.join(variants, "api2.js"), "exports.check = { variant: 'api', output: 'apiUrl', run: async () => {} };\n");
-    expect(() => loadChecks(variants)).to.throw('two check modules for variant "api"');
+    const twice = mkdtempSync(path.join(scratch, "variants-"));
+    for (const file of ["api.js", "api-v2.js"]) writeFileSync(path.join(twice, file), "exports.check = { variant: 'api', output: 'apiUrl', run: async () => {} };\n");
+    expect(() => loadChecks(twice)).to.throw('two check modules for variant "api"');
   });
 
   it("fails when nothing at all can be checked", async () => {
