@@ -13,6 +13,7 @@ import {
   PLATFORM_NAMESPACES,
   type IngressNginxInfo,
   type IstioInfo,
+  type MongoInfo,
   type MonitoringInfo,
   type RedisInfo,
   type RwxClaim,
@@ -32,6 +33,8 @@ export const SERVICE_PORT = 80;
 export const STATE_DIR = "/var/lib/statefleet";
 /** Redis' port, for the egress rule. */
 export const REDIS_PORT = 6379;
+/** MongoDB's port, for the egress rule. */
+export const MONGO_PORT = 27017;
 
 /** Where the workload keeps its state; decides volumes, env, labels and dependencies. */
 export type WorkloadState =
@@ -44,6 +47,8 @@ export type WorkloadState =
   | { kind: "shared-volume"; claim: RwxClaim; readOnly?: boolean }
   /** `redis`: the external store; pods get Redis' client labels and wait for it. */
   | { kind: "redis"; redis: RedisInfo }
+  /** `mongo`: atomic `$inc` upserts in MongoDB; pods get Mongo's client labels and wait for it. */
+  | { kind: "mongo"; mongo: MongoInfo }
   /** No state of its own (e.g. logoutput reading pingpong over HTTP). */
   | { kind: "none" };
 
@@ -84,7 +89,12 @@ export interface WorkloadArgs {
   resources: Resources;
   scaling: Scaling;
   state: WorkloadState;
-  /** Extra environment (role settings); PORT, POD_*, STATE*, REDIS_*, SHUTDOWN_TIMEOUT_MS are set here. */
+  /**
+   * Data services the container connects to besides its state store (the api's documents, its
+   * cache): each adds its connection env, client labels, egress and a wait, as a store would.
+   */
+  uses?: { redis?: RedisInfo; mongo?: MongoInfo };
+  /** Extra environment (role settings); PORT, POD_*, STATE*, REDIS_*, MONGO_URL, SHUTDOWN_TIMEOUT_MS are set here. */
   env?: K8sInputs.core.v1.EnvVar[];
   /**
    * Stick a caller IP to one pod: Service `sessionAffinity: ClientIP` with this timeout (kube-proxy
@@ -181,12 +191,28 @@ export class Workload extends pulumi.ComponentResource {
         break;
       }
       case "redis":
-        stateEnv.push({ name: "STATE", value: "redis" }, { name: "REDIS_URL", value: state.redis.url }, envFromSecret("REDIS_PASSWORD", state.redis.passwordSecret));
-        podExtraLabels = { ...state.redis.clientLabels };
-        podsWaitFor.push(state.redis.ready);
+        stateEnv.push({ name: "STATE", value: "redis" });
+        break;
+      case "mongo":
+        stateEnv.push({ name: "STATE", value: "mongo" });
         break;
       case "none":
         break;
+    }
+
+    // ── data services: the state store and whatever else the container uses ──
+    const redis = state.kind === "redis" ? state.redis : args.uses?.redis;
+    const mongo = state.kind === "mongo" ? state.mongo : args.uses?.mongo;
+    if (redis) {
+      stateEnv.push({ name: "REDIS_URL", value: redis.url }, envFromSecret("REDIS_PASSWORD", redis.passwordSecret));
+      podExtraLabels = { ...podExtraLabels, ...redis.clientLabels };
+      podsWaitFor.push(redis.ready);
+    }
+    if (mongo) {
+      // The connection string carries the app user's password: only ever by secretKeyRef.
+      stateEnv.push(envFromSecret("MONGO_URL", mongo.urlSecret));
+      podExtraLabels = { ...podExtraLabels, ...mongo.clientLabels };
+      podsWaitFor.push(mongo.ready);
     }
 
     const podLabels = { ...labels(name, args.component), ...podExtraLabels };
@@ -413,7 +439,8 @@ export class Workload extends pulumi.ComponentResource {
 
     // DNS is not here: the apps namespace allows it for every pod (secureNamespace in components/k8s.ts).
     const egress: K8sInputs.networking.v1.NetworkPolicyEgressRule[] = [];
-    if (state.kind === "redis") egress.push({ to: [{ namespaceSelector: namespaceSelector(NAMESPACES.data) }], ports: [{ protocol: "TCP", port: REDIS_PORT }] });
+    if (redis) egress.push({ to: [{ namespaceSelector: namespaceSelector(NAMESPACES.data) }], ports: [{ protocol: "TCP", port: REDIS_PORT }] });
+    if (mongo) egress.push({ to: [{ namespaceSelector: namespaceSelector(NAMESPACES.data) }], ports: [{ protocol: "TCP", port: MONGO_PORT }] });
     for (const c of args.calls ?? []) egress.push({ to: [{ podSelector: { matchLabels: c } }], ports: appPort });
     // The sidecar fetches its config and certificates from istiod.
     if (args.mesh) egress.push({ to: [{ namespaceSelector: namespaceSelector(PLATFORM_NAMESPACES.istioSystem) }], ports: [{ protocol: "TCP", port: 15012 }] });

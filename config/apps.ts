@@ -39,8 +39,8 @@ const common = {
   resources: resourcesDefault("50m", "64Mi", "500m", "192Mi"),
 };
 
-/** Where the counts live. `mongo` arrives with the api variant. */
-export const stateStrategy = z.enum(["pod", "shared-volume", "redis"]);
+/** Where the counts live. */
+export const stateStrategy = z.enum(["pod", "shared-volume", "redis", "mongo"]);
 export type StateStrategy = z.infer<typeof stateStrategy>;
 
 /** stats (seed 000): one line per (client, server) pair, replicas behind one entry. */
@@ -90,10 +90,45 @@ export const pingpongSchema = z
   })
   .prefault({});
 
+/**
+ * api (seed 002): every `/api/data` writes 5 documents and reads 5 ids from one throttled MongoDB.
+ * Off by default: it needs MongoDB, which is off by default too.
+ */
+export const apiSchema = z
+  .strictObject({
+    ...common,
+    enabled: z.boolean().default(false),
+    /** Per pod; `workers` processes share it (config rules ask for ≥ 100m CPU and ≥ 96Mi memory per worker). */
+    resources: resourcesDefault("100m", "128Mi", "1", "256Mi"),
+    /**
+     * `direct`: the seed's original, 5 `insertOne` per request. `batched`: write-behind with group
+     * commit; a request is answered once the `insertMany` holding its documents has committed.
+     */
+    writes: z.enum(["direct", "batched"]).default("batched"),
+    /** `batched`: most documents in one `insertMany` (≥ 5: one request's documents fit one batch). */
+    batchMaxDocs: z.number().int().min(5).max(100000).default(500),
+    /** `batched`: longest a document waits for its batch to fill before the batch is sent anyway. */
+    batchMaxWaitMs: z.number().int().min(0).max(10000).default(10),
+    /** `batched`: documents queued per worker before new requests get 503 + `Retry-After` (backpressure). */
+    queueMaxDocs: z.number().int().min(5).max(10000000).default(20000),
+    /** `redis`: read ids come from Redis, refreshed by at most one request per pod per TTL. */
+    cache: z.enum(["none", "redis"]).default("none"),
+    /** How long cached read ids are served before one request refreshes them. */
+    cacheTtlSeconds: z.number().int().min(1).max(3600).default(5),
+    /** Node.js processes per pod, each with its own Mongo pool and batcher. */
+    workers: z.number().int().min(1).max(32).default(1),
+    /** Take the client from the first X-Forwarded-For hop (only behind a proxy you run). */
+    trustProxy: z.boolean().default(true),
+    // The prefix is stripped: `<path>/api/data`, `<path>/readyz` reach the app's own routes.
+    exposure: exposureSchema("/api"),
+  })
+  .prefault({});
+
 /** The app variants. Variants of later issues are not accepted yet. */
 export const appsSchema = z
   .strictObject({
     stats: statsSchema,
     pingpong: pingpongSchema,
+    api: apiSchema,
   })
   .prefault({});

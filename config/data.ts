@@ -19,9 +19,14 @@ export const redisSchema = z
   })
   .prefault({});
 
+/** mongod's ticket validators refuse fewer than 5 concurrent read or write transactions. */
+export const MONGO_MIN_TICKETS = 5;
+/** `--wiredTigerCacheSizeGB` accepts 0.25 GB at the least (and mongod's own default never goes below 256 MB). */
+export const MONGO_MIN_CACHE_GB = 0.25;
+
 /**
  * One MongoDB node, with the seed-002 throttle as knobs. The defaults are the seed's hard rules:
- * 10 read and 10 write WiredTiger tickets, a 0.25 GB cache and half a CPU.
+ * 10 read and 10 write WiredTiger tickets, a 0.25 GB cache, 500Mi of memory and half a CPU.
  */
 export const mongoSchema = z
   .strictObject({
@@ -32,16 +37,16 @@ export const mongoSchema = z
     /** The seed-002 constraint: a small, throttled MongoDB. */
     throttle: z
       .strictObject({
-        /** Concurrent storage-engine read transactions (read tickets); fixed, not adjusted dynamically. */
-        readTickets: z.number().int().min(1).max(128).default(10),
-        /** Concurrent storage-engine write transactions (write tickets); fixed, not adjusted dynamically. */
-        writeTickets: z.number().int().min(1).max(128).default(10),
+        /** Concurrent storage-engine read transactions (read tickets); fixed, not adjusted dynamically. mongod refuses fewer than 5. */
+        readTickets: z.number().int().min(MONGO_MIN_TICKETS).max(128).default(10),
+        /** Concurrent storage-engine write transactions (write tickets); fixed, not adjusted dynamically. mongod refuses fewer than 5. */
+        writeTickets: z.number().int().min(MONGO_MIN_TICKETS).max(128).default(10),
         /** WiredTiger cache size in GB (0.25 is MongoDB's minimum). */
-        cacheSizeGB: z.number().min(0.25).max(64).default(0.25),
+        cacheSizeGB: z.number().min(MONGO_MIN_CACHE_GB).max(64).default(0.25),
       })
       .prefault({}),
     /** Requests and limits of the mongod container; the CPU limit is part of the throttle. */
-    resources: resourcesDefault("250m", "512Mi", "500m", "1Gi"),
+    resources: resourcesDefault("250m", "256Mi", "500m", "500Mi"),
   })
   .prefault({});
 

@@ -54,7 +54,7 @@ function normalise(stack: string, cfg: ParsedStack, imagePlatform: string): Stac
     redis: cfg.redis,
     mongo: cfg.mongo,
     monitoring: cfg.monitoring,
-    apps: { stats: withScaling(cfg.apps.stats), pingpong: withScaling(cfg.apps.pingpong) },
+    apps: { stats: withScaling(cfg.apps.stats), pingpong: withScaling(cfg.apps.pingpong), api: withScaling(cfg.apps.api) },
   };
 }
 

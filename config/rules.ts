@@ -1,6 +1,6 @@
 import type { ParsedStack } from "./schema";
 import type { ConfigProblem } from "./errors";
-import { quantityValue, redisMemoryBytes } from "./data";
+import { MONGO_MIN_CACHE_GB, quantityValue, redisMemoryBytes } from "./data";
 
 const NS = "statefleet";
 const p = (path: string, message: string): ConfigProblem => ({ path: `${NS}:${path}`, message });
@@ -10,7 +10,8 @@ interface AppLike {
   enabled: boolean;
   replicas?: number;
   autoscale?: { min: number; max: number };
-  state: string;
+  /** Absent on variants without a state strategy (api keeps its documents in MongoDB). */
+  state?: string;
   exposure: { via: string };
 }
 
@@ -38,7 +39,7 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
       out.push(p(`${at}.autoscale`, `set together with replicas (allowed: either replicas or autoscale)`));
     if (app.autoscale && app.autoscale.min > app.autoscale.max)
       out.push(p(`${at}.autoscale.min`, `${app.autoscale.min} is above max ${app.autoscale.max} (allowed: min ≤ max)`));
-    out.push(...backingProblems(cfg, `${at}.state`, app.state));
+    if (app.state !== undefined) out.push(...backingProblems(cfg, `${at}.state`, app.state));
     out.push(...exposureProblems(cfg, `${at}.exposure.via`, app.exposure.via));
   }
 
@@ -50,17 +51,18 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
   if (pp.enabled) {
     const many = (pp.replicas ?? 1) > 1 || pp.autoscale !== undefined;
     if (pp.state === "shared-volume" && many)
-      out.push(p("apps.pingpong.state", `"shared-volume" hands out unique "pong N" numbers only with a single writer at a time, so pingpong must run 1 replica (allowed: replicas: 1, or state: redis to scale)`));
+      out.push(p("apps.pingpong.state", `"shared-volume" hands out unique "pong N" numbers only with a single writer at a time, so pingpong must run 1 replica (allowed: replicas: 1, or state: redis | mongo to scale)`));
     if (pp.state === "pod" && many)
-      out.push(p("apps.pingpong.state", `"pod" gives every replica its own counter, so "pong N" would repeat numbers (allowed: replicas: 1, or state: redis to scale)`));
+      out.push(p("apps.pingpong.state", `"pod" gives every replica its own counter, so "pong N" would repeat numbers (allowed: replicas: 1, or state: redis | mongo to scale)`));
     if (pp.logoutput.enabled) {
       if (pp.logoutput.readVia === "store" && pp.state === "pod")
-        out.push(p("apps.pingpong.logoutput.readVia", `"store" cannot read pingpong's pod-local volume (allowed: http, or pingpong state: shared-volume | redis)`));
+        out.push(p("apps.pingpong.logoutput.readVia", `"store" cannot read pingpong's pod-local volume (allowed: http, or pingpong state: shared-volume | redis | mongo)`));
       out.push(...exposureProblems(cfg, "apps.pingpong.logoutput.exposure.via", pp.logoutput.exposure.via));
     }
   } else if (pp.logoutput.enabled) {
     out.push(p("apps.pingpong.logoutput.enabled", `true while pingpong is disabled; logoutput shows pingpong's count (allowed: false, or enable apps.pingpong)`));
   }
+  out.push(...apiProblems(cfg));
   out.push(...routeProblems(cfg));
   out.push(...dataProblems(cfg));
   out.push(...platformProblems(cfg));
@@ -92,9 +94,42 @@ function routeProblems(cfg: ParsedStack): ConfigProblem[] {
 }
 
 function backingProblems(cfg: ParsedStack, path: string, state: string): ConfigProblem[] {
-  if (state === "shared-volume" && !cfg.storage.enabled) return [p(path, `"shared-volume" needs ReadWriteMany storage, but storage.enabled is false (allowed: pod | redis, or storage.enabled: true)`)];
-  if (state === "redis" && !cfg.redis.enabled) return [p(path, `"redis" needs Redis, but redis.enabled is false (allowed: pod | shared-volume, or redis.enabled: true)`)];
+  if (state === "shared-volume" && !cfg.storage.enabled) return [p(path, `"shared-volume" needs ReadWriteMany storage, but storage.enabled is false (allowed: pod | redis | mongo, or storage.enabled: true)`)];
+  if (state === "redis" && !cfg.redis.enabled) return [p(path, `"redis" needs Redis, but redis.enabled is false (allowed: pod | shared-volume | mongo, or redis.enabled: true)`)];
+  if (state === "mongo" && !cfg.mongo.enabled) return [p(path, `"mongo" needs MongoDB, but mongo.enabled is false (allowed: pod | shared-volume | redis, or mongo.enabled: true)`)];
   return [];
+}
+
+/** CPU and memory one api worker process needs at the least (a Node.js process with its driver pools). */
+export const API_WORKER_MIN = { cpu: 0.1, memoryMi: 96 } as const;
+
+/** The api variant: its stores, its write queue, and workers that fit the pod. */
+function apiProblems(cfg: ParsedStack): ConfigProblem[] {
+  const api = cfg.apps.api;
+  if (!api.enabled) return [];
+  const out: ConfigProblem[] = [];
+  if (!cfg.mongo.enabled)
+    out.push(p("apps.api.enabled", `true while mongo.enabled is false: api keeps every document in MongoDB (allowed: false, or mongo.enabled: true)`));
+  if (api.cache === "redis" && !cfg.redis.enabled)
+    out.push(p("apps.api.cache", `"redis" needs Redis, but redis.enabled is false (allowed: none, or redis.enabled: true)`));
+  if (api.writes === "batched" && api.queueMaxDocs < api.batchMaxDocs)
+    out.push(p("apps.api.queueMaxDocs", `${api.queueMaxDocs} is below batchMaxDocs ${api.batchMaxDocs}: a batch could never fill, and requests would be refused while the queue still has room for them (allowed: ≥ ${api.batchMaxDocs}, or a smaller batchMaxDocs)`));
+  const apiPath = trimPath(api.exposure.path);
+  if (api.exposure.via !== "none" && !api.exposure.stripPrefix && apiPath !== "/" && apiPath !== "/api")
+    out.push(p("apps.api.exposure.path", `"${api.exposure.path}" with stripPrefix false: the app would see ${apiPath}/… and none of its routes (/api/…, /healthz, /readyz) (allowed: stripPrefix: true, or path / | /api)`));
+  for (const k of ["cpu", "memory"] as const) {
+    if (quantityValue(api.resources.requests[k]) > quantityValue(api.resources.limits[k]))
+      out.push(p(`apps.api.resources.requests.${k}`, `${api.resources.requests[k]} is above the limit ${api.resources.limits[k]} (allowed: requests ≤ limits)`));
+  }
+  const cpu = quantityValue(api.resources.limits.cpu);
+  const memoryMi = quantityValue(api.resources.limits.memory) / 2 ** 20;
+  const fit = Math.max(1, Math.min(Math.floor(cpu / API_WORKER_MIN.cpu + 1e-9), Math.floor(memoryMi / API_WORKER_MIN.memoryMi)));
+  if (api.workers > fit) {
+    const needCpu = `${Math.round(api.workers * API_WORKER_MIN.cpu * 1000)}m`;
+    const needMem = `${api.workers * API_WORKER_MIN.memoryMi}Mi`;
+    out.push(p("apps.api.workers", `${api.workers} processes do not fit resources.limits (cpu ${api.resources.limits.cpu}, memory ${api.resources.limits.memory}); each needs at least ${API_WORKER_MIN.cpu * 1000}m CPU and ${API_WORKER_MIN.memoryMi}Mi (allowed: workers ≤ ${fit}, or limits of at least cpu ${needCpu} and memory ${needMem})`));
+  }
+  return out;
 }
 
 function exposureProblems(cfg: ParsedStack, path: string, via: string): ConfigProblem[] {
@@ -208,11 +243,13 @@ function dataProblems(cfg: ParsedStack): ConfigProblem[] {
   }
   if (cfg.mongo.enabled) {
     requestsWithinLimits("mongo", cfg.mongo.resources);
-    const limit = quantityValue(cfg.mongo.resources.limits.memory);
-    // mongod needs roughly 256Mi beyond the WiredTiger cache (connections, index builds, the entrypoint's mongosh).
-    const needed = cfg.mongo.throttle.cacheSizeGB * 2 ** 30 + 256 * 2 ** 20;
-    if (needed > limit)
-      out.push(p("mongo.throttle.cacheSizeGB", `${cfg.mongo.throttle.cacheSizeGB} GB of cache plus ~256Mi for mongod itself does not fit resources.limits.memory ${cfg.mongo.resources.limits.memory} (allowed: a smaller cache, or a limit of at least ${mi(needed)})`));
+    const limitGiB = quantityValue(cfg.mongo.resources.limits.memory) / 2 ** 30;
+    const cache = cfg.mongo.throttle.cacheSizeGB;
+    // MongoDB sizes its own default cache as the larger of 50% of (RAM − 1 GB) and 256 MB, with
+    // the container's memory limit as RAM; a bigger cache leaves mongod too little for the rest.
+    // The seed's 0.25 GB in 500Mi is exactly that default.
+    if (cache > Math.max(MONGO_MIN_CACHE_GB, (limitGiB - 1) / 2))
+      out.push(p("mongo.throttle.cacheSizeGB", `${cache} GB is more than mongod's own sizing rule allows under resources.limits.memory ${cfg.mongo.resources.limits.memory}: the larger of 0.25 GB and 50% of (limit − 1 GB), so connections and sorts would push mongod into an OOM kill (allowed: ≤ ${Math.max(MONGO_MIN_CACHE_GB, Math.floor(((limitGiB - 1) / 2) * 100) / 100)}, or a limit of at least ${mi((2 * cache + 1) * 2 ** 30)})`));
   }
   return out;
 }

@@ -18,6 +18,7 @@ type WithScaling<T> = Omit<T, "replicas" | "autoscale"> & { scaling: Scaling };
 
 export type StatsConfig = WithScaling<ParsedStack["apps"]["stats"]>;
 export type PingPongConfig = WithScaling<ParsedStack["apps"]["pingpong"]>;
+export type ApiConfig = WithScaling<ParsedStack["apps"]["api"]>;
 
 /** The whole validated stack config that components are built from. */
 export interface StackConfig {
@@ -30,5 +31,5 @@ export interface StackConfig {
   redis: ParsedStack["redis"];
   mongo: ParsedStack["mongo"];
   monitoring: ParsedStack["monitoring"];
-  apps: { stats: StatsConfig; pingpong: PingPongConfig };
+  apps: { stats: StatsConfig; pingpong: PingPongConfig; api: ApiConfig };
 }

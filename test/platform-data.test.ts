@@ -290,8 +290,8 @@ describe("preview (pulumi preview: provider values unknown)", () => {
 describe("switching data services and storage off", () => {
   const variants: [string, string, EvaluateOptions, string, string[]][] = [
     ["aks", "storage off (pingpong moved to Redis)", { overrides: { "statefleet:storage": { enabled: false }, "statefleet:apps": { pingpong: { state: "redis" } } } }, T.component.storage, [T.sc, T.pv, T.pvc]],
-    ["dev", "redis off (stats on its pods, pingpong on the shared volume)", { overrides: { "statefleet:redis": { enabled: false }, "statefleet:apps": { stats: { state: "pod" } } } }, T.component.redis, []],
-    ["dev", "mongo off", { overrides: { "statefleet:mongo": { enabled: false } } }, T.component.mongo, []],
+    ["dev", "redis off (stats on its pods, pingpong on the shared volume)", { overrides: { "statefleet:redis": { enabled: false }, "statefleet:apps": { stats: { state: "pod" }, api: { cache: "none" } } } }, T.component.redis, []],
+    ["dev", "mongo off (api off)", { overrides: { "statefleet:mongo": { enabled: false }, "statefleet:apps": { api: { enabled: false } } } }, T.component.mongo, []],
   ];
   for (const [stack, what, opts, component, kinds] of variants) {
     it(`${stack}, ${what}: removes the component and everything it made`, async () => {
@@ -354,10 +354,16 @@ describe("data service config rules", () => {
     expect(p).to.have.length(1);
     expect(p[0]).to.match(/^statefleet:redis\.maxMemory: 300mb .*OOM-killed.*\(allowed: at most 75% of the limit, here ≤ 240mb\)$/);
   });
-  it("refuses a WiredTiger cache that does not fit MongoDB's memory limit", () => {
+  it("refuses a WiredTiger cache bigger than mongod's own sizing rule gives the memory limit", () => {
+    // MongoDB's default cache: the larger of 256 MB and 50 % of (RAM − 1 GB), the container limit counting as RAM.
     const p = problems((r) => { r.mongo.throttle.cacheSizeGB = 1; });
     expect(p).to.have.length(1);
-    expect(p[0]).to.match(/^statefleet:mongo\.throttle\.cacheSizeGB: 1 GB .*\(allowed: a smaller cache, or a limit of at least 1280Mi\)$/);
+    expect(p[0]).to.match(/^statefleet:mongo\.throttle\.cacheSizeGB: 1 GB .*500Mi.*\(allowed: ≤ 0\.25, or a limit of at least 3072Mi\)$/);
+    expect(problems((r) => { r.mongo.throttle.cacheSizeGB = 1; r.mongo.resources.limits.memory = "3Gi"; })).to.deep.equal([]);
+    expect(problems((r) => { r.mongo.throttle.cacheSizeGB = 1.1; r.mongo.resources.limits.memory = "3Gi"; })).to.have.length(1);
+  });
+  it("fits the seed's exact database: 0.25 GB of cache under a 500Mi limit", () => {
+    expect(problems((r) => { r.mongo.throttle = { readTickets: 10, writeTickets: 10, cacheSizeGB: 0.25 }; r.mongo.resources = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "500Mi" } }; })).to.deep.equal([]);
   });
   it("refuses requests above limits for Redis and MongoDB", () => {
     const p = problems((r) => { r.redis.resources.requests.memory = "1Gi"; r.mongo.resources.requests.cpu = "2"; });
@@ -367,7 +373,7 @@ describe("data service config rules", () => {
     ]);
   });
   it("does not judge the sizing of a disabled service", () => {
-    expect(problems((r) => { r.mongo.enabled = false; r.mongo.throttle.cacheSizeGB = 8; })).to.deep.equal([]);
+    expect(problems((r) => { r.mongo.enabled = false; r.apps.api.enabled = false; r.mongo.throttle.cacheSizeGB = 8; })).to.deep.equal([]);
   });
 });
 

@@ -38,8 +38,8 @@ export class PingPongApp extends pulumi.ComponentResource {
         resources: c.resources,
         scaling: c.scaling,
         state,
-        // A file counter has one writer; a rolling update would briefly run two.
-        singleWriter: c.state !== "redis",
+        // A file counter has one writer; a rolling update would briefly run two. Stores are atomic.
+        singleWriter: c.state === "pod" || c.state === "shared-volume",
         exposure: pingpongExposure,
         clients: http ? [selectorLabels(logoutputName)] : [],
       },

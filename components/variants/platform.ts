@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ExposureConfig, StateStrategy } from "../../config/apps";
 import type { EntryPoints } from "../cluster/types";
-import type { IngressNginxInfo, IstioInfo, MonitoringInfo, RedisInfo, RwxStorage } from "../contracts";
+import type { IngressNginxInfo, IstioInfo, MongoInfo, MonitoringInfo, RedisInfo, RwxStorage } from "../contracts";
 import { entryPoint } from "../platform/entry-points";
 import type { WorkloadExposure, WorkloadState } from "../workload";
 
@@ -16,6 +16,7 @@ export interface AppPlatform {
   monitoring?: MonitoringInfo;
   storage?: RwxStorage;
   redis?: RedisInfo;
+  mongo?: MongoInfo;
 }
 
 /**
@@ -47,6 +48,9 @@ export function stateOf(key: string, state: StateStrategy, platform: AppPlatform
     case "redis":
       if (!platform.redis) throw new Error(`${key}.state: redis needs Redis, which is off`);
       return { kind: "redis", redis: platform.redis };
+    case "mongo":
+      if (!platform.mongo) throw new Error(`${key}.state: mongo needs MongoDB, which is off`);
+      return { kind: "mongo", mongo: platform.mongo };
   }
 }
 
