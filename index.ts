@@ -16,6 +16,7 @@ import { Monitoring } from "./components/platform/monitoring";
 import { SharedStorage } from "./components/platform/shared-storage";
 import { Mongo } from "./components/data/mongo";
 import { Redis } from "./components/data/redis";
+import { ApiApp } from "./components/variants/api";
 import { PingPongApp } from "./components/variants/pingpong";
 import { appUrl } from "./components/variants/platform";
 import { StatsApp } from "./components/variants/stats";
@@ -86,11 +87,12 @@ const appArgs = {
   image: image.ref,
   namespace: NAMESPACES.apps,
   defaultHost: cfg.ingress.host,
-  platform: { ingressNginx, istio, monitoring, storage, redis },
+  platform: { ingressNginx, istio, monitoring, storage, redis, mongo },
   dependsOn: [namespaces.apps],
 };
 const stats = cfg.apps.stats.enabled ? new StatsApp("stats", { ...appArgs, config: cfg.apps.stats }, k8sOpts) : undefined;
 const pingpong = cfg.apps.pingpong.enabled ? new PingPongApp("pingpong", { ...appArgs, config: cfg.apps.pingpong }, k8sOpts) : undefined;
+const api = cfg.apps.api.enabled ? new ApiApp("api", { ...appArgs, config: cfg.apps.api }, k8sOpts) : undefined;
 
 // ── outputs ──
 // Only the outputs this stack has: a top-level `undefined` makes the engine warn
@@ -135,4 +137,6 @@ export = stackOutputs({
   pingpongUrl: appUrl(cluster.entry, pingpong?.pingpongRoute),
   /** logoutput's status text (absent when logoutput is off or not exposed). */
   logoutputUrl: appUrl(cluster.entry, pingpong?.logoutputRoute),
+  /** The api's `/api/data` (absent when api is off or not exposed); the load runner's base URL is this without `/api/data`. */
+  apiUrl: appUrl(cluster.entry, api?.route),
 });

@@ -25,7 +25,23 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
       "statefleet:istio": { enabled: false, gateway: { enabled: false } },
       "statefleet:ingress": { nginx: { enabled: false } },
       "statefleet:monitoring": { enabled: false },
-      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } } },
+      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } }, api: { exposure: { via: "none" } } },
+    },
+  }],
+  ["dev", "stats and pingpong on MongoDB, pingpong scaled, api on the Istio gateway writing directly without a cache", {
+    overrides: {
+      "statefleet:apps": {
+        stats: { state: "mongo" },
+        pingpong: { state: "mongo", replicas: 3 },
+        api: { writes: "direct", cache: "none", autoscale: undefined, replicas: 2, exposure: { via: "istio-gateway", host: "api.statefleet.localhost", path: "/seed002" } },
+      },
+    },
+  }],
+  ["aks", "MongoDB for every store, Redis and monitoring off", {
+    overrides: {
+      "statefleet:redis": { enabled: false },
+      "statefleet:monitoring": { enabled: false },
+      "statefleet:apps": { stats: { state: "mongo" }, pingpong: { state: "mongo" }, api: { cache: "none" } },
     },
   }],
 ];
