@@ -33,6 +33,7 @@ export const VARIANTS = {
       "statefleet:apps": {
         stats: { exposure: { via: "istio-gateway" } },
         pingpong: { exposure: { via: "istio-gateway" }, logoutput: { exposure: { via: "none" } } },
+        api: { exposure: { via: "istio-gateway" } },
       },
     },
   },
