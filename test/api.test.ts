@@ -268,6 +268,30 @@ describe("api variant (seed 002) and state: mongo", () => {
         }
       });
 
+      it("relies only on labels the app's metrics module declares for the contract's metric families", () => {
+        // prom-client: `new Counter|Histogram|Gauge({ name: "…", …, labelNames: [ … ] })` under app/src.
+        const declared = new Map<string, string[]>();
+        const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+        for (const file of walk(path.join(__dirname, "..", "app", "src"))) {
+          const src = fs.readFileSync(file, "utf8");
+          for (const m of src.matchAll(/new (?:Counter|Histogram|Gauge|Summary)\(\{\s*name:\s*"([a-z_:][a-z0-9_:]*)"([\s\S]*?)\}\)/g)) {
+            const labels = /labelNames:\s*\[([^\]]*)\]/.exec(m[2]);
+            declared.set(m[1], labels ? [...labels[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : []);
+          }
+        }
+        const familyLabels = (family: string) => {
+          const series = Object.keys(CONTRACT_METRICS).filter((k) => k === family || k.replace(/_(bucket|sum|count)$/, "") === family);
+          return [...new Set(series.flatMap((k) => CONTRACT_METRICS[k]).filter((l) => l !== "le"))].sort();
+        };
+        // The shared HTTP metrics exist today; the api_* families arrive with the api role and are held to the same labels.
+        for (const family of ["http_requests_total", "http_request_duration_seconds"]) expect(declared.has(family), `${family} declared in app/src`).to.equal(true);
+        for (const [family, labels] of declared) {
+          if (familyLabels(family).length === 0 && !Object.keys(CONTRACT_METRICS).some((k) => k.startsWith(family))) continue;
+          // Extra labels do not break a query; a missing one empties its panel.
+          expect(labels, `${family} labels in app/src`).to.include.members(familyLabels(family));
+        }
+      });
+
       it("uses every metric of the contract somewhere", () => {
         const used = new Set<string>(dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.flatMap((t) => promqlRefs(t.expr).metrics)));
         const families = (m: string) => m.replace(/_(bucket|sum|count)$/, "");
@@ -297,8 +321,10 @@ describe("api variant (seed 002) and state: mongo", () => {
       expect(c.args).to.include("storageEngineConcurrentReadTransactions=10").and.include("storageEngineConcurrentWriteTransactions=10");
     });
 
-    it("publishes apiUrl on the ingress entry", async () => {
-      expect(await valueOf(g.outputs.apiUrl as string)).to.match(/\/api\/api\/data$/);
+    it("publishes apiUrl on the same ingress entry as statsUrl, at /api/api/data", async () => {
+      const stats = await valueOf(g.outputs.statsUrl as string);
+      expect(stats).to.match(/\/stats$/);
+      expect(await valueOf(g.outputs.apiUrl as string)).to.equal(stats.replace(/\/stats$/, "/api/api/data"));
     });
   });
 
