@@ -16,6 +16,7 @@ import { CLIENT_LABELS } from "../components/contracts";
 import { NAMESPACES } from "../components/platform/namespaces";
 import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
+import { appContainer, envOf, podOf } from "./harness/pods";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -39,12 +40,6 @@ const API_ENV = [
 /** What every role gets from the Workload besides its own settings. */
 const WORKLOAD_ENV = ["PORT", "POD_NAME", "POD_IP", "SHUTDOWN_TIMEOUT_MS"];
 
-type Env = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown } };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const podOf = (d: Res): any => d.inputs.spec.template.spec;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const appContainer = (d: Res): any => podOf(d).containers.find((c: { name: string }) => c.name === "app");
-const envOf = (d: Res): Env[] => appContainer(d).env;
 const env = (d: Res, name: string) => envOf(d).find((e) => e.name === name);
 const envNames = (d: Res) => envOf(d).map((e) => e.name).sort();
 const podLabels = (d: Res): Record<string, string> => d.inputs.spec.template.metadata.labels;

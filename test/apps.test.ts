@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { MONITOR_LABELS } from "../components/platform/monitoring";
 import { evaluate, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
+import { appContainer, envOf, podOf } from "./harness/pods";
 import { validateManifests } from "./harness/manifests";
 import { policyViolations } from "./harness/policies";
 
@@ -31,12 +32,6 @@ const T = {
   pingpong: "statefleet:variants:PingPongApp",
 };
 
-type Env = { name: string; value?: string; valueFrom?: Record<string, unknown> };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const podOf = (d: Res): any => d.inputs.spec.template.spec;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const appContainer = (d: Res): any => podOf(d).containers.find((c: { name: string }) => c.name === "app");
-const envOf = (d: Res): Env[] => appContainer(d).env;
 const envValue = (d: Res, name: string) => envOf(d).find((e) => e.name === name)?.value;
 const hasEnv = (d: Res, name: string) => envOf(d).some((e) => e.name === name);
 const stateVolume = (d: Res) => podOf(d).volumes.find((v: { name: string }) => v.name === "state");
