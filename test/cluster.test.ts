@@ -5,9 +5,27 @@ import { k3dCreateCommand, k3dDeleteCommand } from "../components/cluster/k3d-cl
 import { evaluate, isSecretOutput, valueOf } from "./harness/evaluate";
 import type { Graph } from "./harness/graph";
 import { FAKE_EXEC_KUBECONFIG, FAKE_KUBECONFIG, MOCK_SECRET_PREFIX } from "./harness/mocks";
-import { plainStrings } from "./harness/unwrap";
+import { isSecret, plainStrings } from "./harness/unwrap";
 
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
+
+/** A line only the fake kubeconfigs carry: the client key (k3d) or the AKS API server (exec). */
+const KUBECONFIG_MARKERS = ["client-key-data: CCCC", "statefleet.hcp.westeurope.azmk8s.io"];
+
+/**
+ * Cluster credentials reach the state file only encrypted: the Kubernetes provider's `kubeconfig`
+ * input is a secret, and no input or stored output of any resource carries it in plain text.
+ */
+function expectKubeconfigOnlyAsSecret(g: Graph) {
+  const provider = g.one(K8S_PROVIDER);
+  expect(isSecret((provider.raw as Record<string, unknown>).kubeconfig), "the provider's kubeconfig input is a secret").to.equal(true);
+  for (const r of g.resources) {
+    for (const [where, v] of [["inputs", r.raw], ["stored outputs", r.stored]] as const) {
+      const leaked = plainStrings(v).filter((s) => KUBECONFIG_MARKERS.some((m) => s.includes(m)));
+      expect(leaked, `${r.type} ${r.name}: kubeconfig in plain text in its ${where}`).to.deep.equal([]);
+    }
+  }
+}
 
 /** Every Kubernetes resource goes through the cluster's provider, never an ambient default. */
 function expectExplicitProvider(g: Graph) {
@@ -43,6 +61,11 @@ describe("dev stack (k3d)", () => {
     expect(kc.inputs.logging).to.equal("none");
     expect(await isSecretOutput(g.outputs.kubeconfig)).to.equal(true);
     expect(await valueOf(g.outputs.kubeconfig as never)).to.equal(FAKE_KUBECONFIG);
+  });
+
+  it("stores the kubeconfig only as a secret: the command's stdout, the provider's input, nowhere in plain text", () => {
+    expect(isSecret(g.one("command:local:Command", "cluster-kubeconfig").stored.stdout), "k3d kubeconfig get's stdout in the state file").to.equal(true);
+    expectKubeconfigOnlyAsSecret(g);
   });
 
   it("builds one image, pushes it to the k3d registry after the cluster exists, tagged by content", async () => {
@@ -109,9 +132,10 @@ describe("aks stack", () => {
     for (const r of g.resources) expect(plainStrings(r.raw).join("\n"), `${r.type} ${r.name}`).not.to.contain(password);
   });
 
-  it("hands the user kubeconfig to the provider as a secret", async () => {
+  it("hands the user kubeconfig to the provider as a secret, and stores it nowhere in plain text", async () => {
     expect(await isSecretOutput(g.outputs.kubeconfig)).to.equal(true);
     expect(await valueOf(g.outputs.kubeconfig as never)).to.equal(FAKE_KUBECONFIG);
+    expectKubeconfigOnlyAsSecret(g);
   });
 
   it("uses the cluster's provider for every Kubernetes object", () => expectExplicitProvider(g));
@@ -124,6 +148,7 @@ describe("aks stack", () => {
     const kc = parseYaml(await valueOf(e.outputs.kubeconfig as never));
     expect(kc.users[0].user.exec.args.slice(-2)).to.deep.equal(["--login", "workloadidentity"]);
     expect(kc.users[0].user.exec.args).not.to.include("devicecode");
+    expectKubeconfigOnlyAsSecret(e);
   });
 });
 

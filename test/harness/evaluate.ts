@@ -44,15 +44,20 @@ export interface EvaluateOptions {
   onRegister?: (count: number) => void;
 }
 
-// Parent and dependencies are not in MockResourceArgs; read them off the request.
-let current: { parent: string; dependencies: string[] } | undefined;
+// Parent, dependencies and additionalSecretOutputs are not in MockResourceArgs; read them off the request.
+interface RegisterRequest {
+  getParent(): string;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+}
+let current: { parent: string; dependencies: string[]; additionalSecretOutputs: string[] } | undefined;
 let patched = false;
 function patchMonitor() {
   if (patched) return;
   patched = true;
   const original = MockMonitor.prototype.registerResource;
-  MockMonitor.prototype.registerResource = function (req: { getParent(): string; getDependenciesList(): string[] }, cb: unknown) {
-    current = { parent: req.getParent(), dependencies: req.getDependenciesList() };
+  MockMonitor.prototype.registerResource = function (req: RegisterRequest, cb: unknown) {
+    current = { parent: req.getParent(), dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList() };
     try {
       return original.call(this, req, cb); // calls mocks.newResource synchronously
     } finally {
@@ -103,7 +108,7 @@ export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promi
     pulumi.runtime.setAllConfig(config);
     await pulumi.runtime.setMocks(
       makeMocks(preview, (a) => {
-        const ctx = current ?? { parent: "", dependencies: [] };
+        const ctx = current ?? { parent: "", dependencies: [], additionalSecretOutputs: [] };
         const parentType = ctx.parent ? ctx.parent.split("::")[2].split("$").pop() + "$" : "";
         records.push({
           type: a.type,
@@ -114,7 +119,11 @@ export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promi
           provider: a.provider,
           parent: ctx.parent,
           dependencies: ctx.dependencies,
+          stored: {},
         });
+        return { additionalSecretOutputs: ctx.additionalSecretOutputs };
+      }, (state) => {
+        records[records.length - 1].stored = state;
       }),
       PROJECT,
       stack,

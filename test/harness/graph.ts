@@ -10,6 +10,11 @@ export interface Res {
   inputs: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- resource inputs are free-form
   /** Inputs as sent, secret wrappers included. */
   raw: unknown;
+  /**
+   * Outputs as the engine would keep them in the state file, secret wrappers included: the mock's
+   * fabricated state with `additionalSecretOutputs` applied (test/harness/mocks.ts).
+   */
+  stored: Record<string, unknown>;
   /** Provider reference `urn::id`, for custom resources. */
   provider?: string;
   /** Parent URN ("" for top-level). */

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isSecret, SECRET_SIG, SECRET_VALUE_SIG } from "./unwrap";
 
 /** A fake kubeconfig, as `k3d kubeconfig get` or AKS would return it. */
 export const FAKE_KUBECONFIG = `apiVersion: v1
@@ -45,14 +46,39 @@ export const MOCK_ACR_TOKEN = `${MOCK_SECRET_PREFIX}-acr-access-token`;
 export const invokes: { token: string; inputs: Record<string, any> }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
+ * What the engine does with a registration's `additionalSecretOutputs` once the provider has
+ * answered (pulumi/pulumi pkg/resource/deploy/step_executor.go): every named output that exists and
+ * is not secret yet becomes a secret, in the program and in the state file; `id` cannot be one.
+ * (Outputs copied from secret inputs are secret already: the mock state starts as the inputs.)
+ */
+export function markSecretOutputs(state: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  for (const k of keys) {
+    if (k === "id" || !(k in state) || isSecret(state[k])) continue;
+    state[k] = { [SECRET_SIG]: SECRET_VALUE_SIG, value: state[k] };
+  }
+  return state;
+}
+
+/** What a registration asked of the engine beyond its inputs (not in MockResourceArgs). */
+export interface RegistrationExtras {
+  additionalSecretOutputs: string[];
+}
+
+/**
  * Mocks that fabricate what the program reads back from providers: names, passwords,
  * kubeconfigs, registry addresses. In preview, provider-computed values are unknown.
+ * `onResource` is told of each registration and answers with what the request carried beyond
+ * MockResourceArgs; `onState` is told the outputs as the engine would store them.
  */
-export function makeMocks(preview: boolean, onResource: (a: pulumi.runtime.MockResourceArgs) => void): pulumi.runtime.Mocks {
+export function makeMocks(
+  preview: boolean,
+  onResource: (a: pulumi.runtime.MockResourceArgs) => RegistrationExtras,
+  onState: (state: Record<string, unknown>) => void = () => undefined,
+): pulumi.runtime.Mocks {
   const unknown = pulumi.runtime.unknownValue;
   return {
     newResource(a) {
-      onResource(a);
+      const { additionalSecretOutputs } = onResource(a);
       const s: Record<string, unknown> = { ...a.inputs };
       const id = `${a.name}-id`;
       switch (a.type) {
@@ -90,6 +116,8 @@ export function makeMocks(preview: boolean, onResource: (a: pulumi.runtime.MockR
             s.metadata = { ...a.inputs.metadata, name: a.inputs.metadata.name ?? `${a.name}-abc123` };
           }
       }
+      markSecretOutputs(s, additionalSecretOutputs);
+      onState(s);
       return { id, state: s };
     },
     call(a) {

@@ -1,9 +1,11 @@
 /** How the Pulumi SDK marks secrets and unknowns in the inputs a mock monitor sees. */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** The value under SECRET_SIG that marks a secret wrapper `{ [SECRET_SIG]: SECRET_VALUE_SIG, value }`. */
+export const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const isSecretWrapper = (v: unknown): v is { value: unknown } =>
-  !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+  !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE_SIG;
 
 /** Inputs with every secret wrapper replaced by its value (for asserting and schema validation). */
 export function unwrapSecrets(v: unknown): unknown {
