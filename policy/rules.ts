@@ -23,7 +23,8 @@ export interface Violation {
 }
 
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIAL|PRIVATE_?KEY)/i;
-const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i;
+// `scheme://user:password@` and `scheme://:password@` (Redis' usual form: a password, no user).
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:[^\s/@]+@/i;
 const PINNED_IMAGE = /^[^\s]+(:(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$|^[^\s]+@sha256:[a-f0-9]{64}$/;
 const CLUSTER_SCOPED = new Set(["Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass"]);
 const WORKLOADS: Record<string, (o: any) => any> = { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -148,9 +149,54 @@ export function checkObjects(objects: PolicyObject[]): Violation[] {
 /** Selects every pod of its namespace. */
 const allPods = (s: any) => !!s.podSelector && Object.keys(s.podSelector.matchLabels ?? {}).length === 0 && !(s.podSelector.matchExpressions ?? []).length; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** Does this NetworkPolicy apply to pods with these labels (its namespace's, matchLabels only)? */
+const appliesTo = (np: any, labels: Record<string, string>) => // eslint-disable-line @typescript-eslint/no-explicit-any
+  Object.entries(np.spec?.podSelector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+
+const isEmptySelector = (s: any) => !!s && Object.keys(s.matchLabels ?? {}).length === 0 && !(s.matchExpressions ?? []).length; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Why a NetworkPolicy peer admits more than named callers, or undefined: an empty namespaceSelector
+ * (every namespace), an empty podSelector on its own (every pod of the policy's namespace), an ipBlock
+ * (addresses, which pods can be behind too).
+ */
+function openPeer(peer: any): string | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (peer.ipBlock) return `an ipBlock (${peer.ipBlock.cidr})`;
+  if (peer.namespaceSelector && isEmptySelector(peer.namespaceSelector)) return "an empty namespaceSelector (every namespace)";
+  if (!peer.namespaceSelector && isEmptySelector(peer.podSelector)) return "an empty podSelector (every pod of the namespace)";
+  return undefined;
+}
+
+/**
+ * Policies that apply to the pods of our own Deployments (the apps) name every peer: no empty
+ * selector, no ipBlock, no rule without peers (which admits or reaches everything).
+ */
+function appPolicyProblems(objects: PolicyObject[]): Violation[] {
+  const out: Violation[] = [];
+  const deployments = objects.filter((p) => p.obj?.kind === "Deployment");
+  for (const np of objects.filter((p) => p.obj?.kind === "NetworkPolicy")) {
+    const ns = np.obj.metadata?.namespace;
+    const apps = deployments.filter((d) => d.obj.metadata?.namespace === ns && appliesTo(np.obj, d.obj.spec?.template?.metadata?.labels ?? {}));
+    if (apps.length === 0) continue;
+    const who = apps.map((d) => d.obj.metadata?.name).join(", ");
+    const report = (message: string) => out.push({ policy: "app-network-policy", resource: `${np.type} ${np.name}`, message: `applies to ${who}: ${message}` });
+    for (const [dir, peers] of [["ingress", "from"], ["egress", "to"]] as const) {
+      (np.obj.spec?.[dir] ?? []).forEach((rule: any, i: number) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        if (!rule[peers]?.length) return report(`${dir}[${i}] has no ${peers}, so it ${dir === "ingress" ? "admits every source" : "reaches every destination"} (allowed: named namespaces or pods)`);
+        for (const peer of rule[peers]) {
+          const open = openPeer(peer);
+          if (open) report(`${dir}[${i}].${peers} has ${open} (allowed: named namespaces or pods)`);
+        }
+      });
+    }
+  }
+  return out;
+}
+
 /**
  * Rules over the whole stack: every namespace we create is default-deny (ingress and egress) yet
- * lets its pods resolve names (UDP 53 egress for all pods), and multi-replica workloads have a PDB.
+ * lets its pods resolve names (UDP 53 egress for all pods), multi-replica workloads have a PDB, and
+ * the NetworkPolicies over our apps admit and reach only named peers.
  */
 export function checkStack(objects: PolicyObject[]): Violation[] {
   const out: Violation[] = [];
@@ -183,5 +229,6 @@ export function checkStack(objects: PolicyObject[]): Violation[] {
       if (!pdb) out.push({ policy: "pdb", resource: `${d.type} ${d.name}`, message: `${name} runs several replicas but no PodDisruptionBudget covers it` });
     }
   }
+  out.push(...appPolicyProblems(objects));
   return out;
 }

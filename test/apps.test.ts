@@ -50,6 +50,43 @@ async function findingsAboutOurs(graph: Graph): Promise<string[]> {
   return [...(await validateManifests(graph)).filter(about), ...policyViolations(graph).filter(about)];
 }
 
+type Peer = Record<string, unknown>;
+/** Pods of a namespace, by the label Kubernetes puts on every namespace (`kubernetes.io/metadata.name`). */
+const podsInNamespace = (ns: string): Peer => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } });
+/** Where a platform chart runs: the namespace of its Helm release. */
+function chartNamespace(g: Graph, chart: string): string {
+  const releases = g.ofType(T.release).filter((r) => r.inputs.chart === chart);
+  expect(releases, `one Helm release of chart ${chart}`).to.have.length(1);
+  return releases[0].inputs.namespace;
+}
+/** The pods of one of our Deployments, by its own selector. */
+const podsOf = (g: Graph, deployment: string): Peer => ({ podSelector: { matchLabels: g.one(T.deployment, deployment).inputs.spec.selector.matchLabels } });
+/** The TCP port a workload's container serves on, by port name. */
+function tcpPort(workload: Res, portName: string): { protocol: string; port: number }[] {
+  const ports = podOf(workload).containers.flatMap((c: { ports?: { name: string; containerPort: number }[] }) => c.ports ?? []);
+  const port = ports.find((p: { name: string }) => p.name === portName);
+  expect(port, `${workload.name} has a port named ${portName}`).to.not.equal(undefined);
+  return [{ protocol: "TCP", port: port.containerPort }];
+}
+/** istiod serves xDS and certificates to sidecars on 15012 (Istio's "Ports used by Istio" table). */
+const ISTIOD_XDS = [{ protocol: "TCP", port: 15012 }];
+
+/**
+ * An app's NetworkPolicy, whole: it selects the app's pods, admits exactly `from` on the app port
+ * and nothing else, and reaches exactly `egress`. An extra rule or peer (an empty podSelector or
+ * namespaceSelector, an ipBlock) makes the policy admit pods nobody declared: a failure here.
+ */
+function expectPolicyExactly(g: Graph, app: string, from: Peer[], egress: { to: Peer[]; ports: unknown[] }[]) {
+  const spec = g.one(T.networkPolicy, app).inputs.spec;
+  const port = tcpPort(g.one(T.deployment, app), "http");
+  expect(spec.podSelector, `${app}: selects its own pods`).to.deep.equal(podsOf(g, app).podSelector);
+  expect(spec.policyTypes, `${app}: both directions are restricted`).to.have.members(["Ingress", "Egress"]);
+  expect(spec.ingress, `${app}: one ingress rule, on the app port`).to.have.length(1);
+  expect(spec.ingress[0].ports, `${app}: admitted on the app port only`).to.deep.equal(port);
+  expect(spec.ingress[0].from, `${app}: admits exactly these callers`).to.have.deep.members(from);
+  expect(spec.egress, `${app}: reaches exactly these peers`).to.have.deep.members(egress);
+}
+
 /** `{ "statefleet:apps": apps }` as an evaluate override. */
 const apps = (a: Record<string, unknown>, extra: Record<string, unknown> = {}): EvaluateOptions => ({ overrides: { "statefleet:apps": a, ...extra } });
 
@@ -182,6 +219,18 @@ describe("app variants", () => {
       }
     });
 
+    it("admits only each app's entry point and Prometheus, and lets only stats reach Redis (whole policies)", () => {
+      const nginx = podsInNamespace(chartNamespace(g, "ingress-nginx"));
+      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
+      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
+      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
+      const redis = g.one(T.statefulSet, "redis");
+      const toRedis = { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") };
+      expectPolicyExactly(g, "stats", [nginx, prometheus], [toRedis, istiod]);
+      expectPolicyExactly(g, "pingpong", [nginx, prometheus], [istiod]);
+      expectPolicyExactly(g, "logoutput", [gateway, prometheus], [istiod]);
+    });
+
     it("admits each app's entry point and Prometheus, and lets stats reach Redis only", () => {
       const from = (name: string) => g.one(T.networkPolicy, name).inputs.spec.ingress.flatMap((r: { from: unknown[] }) => r.from);
       const nsOf = (peers: { namespaceSelector?: { matchLabels: Record<string, string> } }[]) => peers.map((p) => p.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"]).filter(Boolean);
@@ -240,6 +289,17 @@ describe("app variants", () => {
       expect(g.one(T.ingress, "stats").inputs.spec.rules[0]).to.not.have.property("host");
     });
 
+    it("admits only each app's entry point and Prometheus; only stats reaches Redis, all reach istiod (whole policies)", () => {
+      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
+      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
+      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
+      const redis = g.one(T.statefulSet, "redis");
+      const toRedis = { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") };
+      expectPolicyExactly(g, "stats", [podsInNamespace(chartNamespace(g, "ingress-nginx")), prometheus], [toRedis, istiod]);
+      expectPolicyExactly(g, "pingpong", [gateway, prometheus], [istiod]);
+      expectPolicyExactly(g, "logoutput", [gateway, prometheus], [istiod]);
+    });
+
     it("under STRICT mTLS, accepts plaintext on the app port only where a sidecar-less caller needs it", () => {
       const pa = g.one(T.peerAuthentication, "stats");
       expect(pa.inputs.spec.mtls).to.deep.equal({ mode: "STRICT" });
@@ -281,6 +341,16 @@ describe("app variants", () => {
       expect(lo.inputs.spec.template.metadata.labels).to.include({ "statefleet.io/redis-client": "true" });
       expect(g.dependsOn(lo, g.one(T.statefulSet, "redis"))).to.equal(true);
       expect(g.dependsOn(g.one(T.deployment, "pingpong"), g.one(T.statefulSet, "redis"))).to.equal(true);
+    });
+
+    it("admits only pingpong's and logoutput's entry point and Prometheus; both reach Redis and istiod, nothing else (whole policies)", () => {
+      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
+      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
+      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
+      const redis = g.one(T.statefulSet, "redis");
+      const toRedis = { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") };
+      expectPolicyExactly(g, "pingpong", [gateway, prometheus], [toRedis, istiod]);
+      expectPolicyExactly(g, "logoutput", [gateway, prometheus], [toRedis, istiod]);
     });
   });
 
@@ -325,6 +395,17 @@ describe("app variants", () => {
       expect(ppFrom).to.deep.include({ podSelector: { matchLabels: loSelector } });
       const loTo = g.one(T.networkPolicy, "logoutput").inputs.spec.egress.flatMap((r: { to: unknown[] }) => r.to);
       expect(loTo).to.deep.include({ podSelector: { matchLabels: ppSelector } });
+    });
+
+    it("admits logoutput as pingpong's only caller besides its entry point and Prometheus (whole policies)", () => {
+      const nginx = podsInNamespace(chartNamespace(g, "ingress-nginx"));
+      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
+      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
+      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
+      const toPingpong = { to: [podsOf(g, "pingpong")], ports: tcpPort(g.one(T.deployment, "pingpong"), "http") };
+      expectPolicyExactly(g, "pingpong", [nginx, prometheus, podsOf(g, "logoutput")], [istiod]);
+      expectPolicyExactly(g, "logoutput", [gateway, prometheus], [toPingpong, istiod]);
+      expectPolicyExactly(g, "stats", [nginx, prometheus], [istiod]);
     });
 
     it("has no schema or policy findings on any of our objects", async () => {

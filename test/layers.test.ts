@@ -89,6 +89,7 @@ describe("policy layer", () => {
     ["untagged image", (d) => { container(d).image = "web"; }, "pinned-images"],
     ["literal password env", (d) => { container(d).env.push({ name: "REDIS_PASSWORD", value: "hunter2" }); }, "no-plaintext-secrets"],
     ["credentials in a URL", (d) => { container(d).env.push({ name: "MONGO_URL", value: "mongodb://app:pw@mongo:27017" }); }, "no-plaintext-secrets"],
+    ["a password without a user name in a URL (Redis' usual form)", (d) => { container(d).env.push({ name: "REDIS_URL", value: "redis://:hunter2@redis:6379" }); }, "no-plaintext-secrets"],
     ["no namespace", (d) => { delete (d.metadata as any).namespace; }, "namespaced"], // eslint-disable-line @typescript-eslint/no-explicit-any
   ];
   for (const [what, breakIt, policy] of cases) {
@@ -103,9 +104,28 @@ describe("policy layer", () => {
     expect(policiesHit(s)).to.include("no-plaintext-secrets");
     expect(policiesHit(s, ["stringData"])).not.to.include("no-plaintext-secrets");
   });
-  it("reports unpinned Helm charts", () => {
-    const v = checkObjects([{ type: "kubernetes:helm.sh/v3:Release", name: "r", obj: { chart: "x", version: "^1.0", repositoryOpts: { repo: "http://x" } }, secretFields: new Set() }]);
-    expect(v.map((x) => x.message)).to.have.length(2);
+  it("accepts a URL without credentials, or with a user name only", () => {
+    for (const value of ["redis://redis:6379", "mongodb://app@mongo:27017/db", "http://pingpong.statefleet-apps.svc.cluster.local"]) {
+      const d = goodDeployment();
+      container(d).env.push({ name: "SOME_URL", value });
+      expect(policiesHit(d), value).not.to.include("no-plaintext-secrets");
+    }
+  });
+  it("reports exactly the Helm charts that are not pinned or not from https/oci, by name", () => {
+    const release = (name: string, version: string, repo: string): PolicyObject =>
+      ({ type: "kubernetes:helm.sh/v3:Release", name, obj: { chart: name, version, repositoryOpts: { repo } }, secretFields: new Set() });
+    const v = checkObjects([
+      release("pinned", "4.13.2", "https://charts.example"),
+      release("floating", "^1.0", "https://charts.example"),
+      release("plain-http", "1.0.0", "http://charts.example"),
+      release("from-oci", "0.9.1", "oci://registry.example/charts"),
+      release("latest-ish", "1.0", "https://charts.example"),
+    ]).filter((x) => x.policy === "pinned-charts");
+    expect(v.map((x) => `${x.resource}: ${x.message}`)).to.have.members([
+      'kubernetes:helm.sh/v3:Release floating: chart floating version "^1.0" is not an exact x.y.z',
+      "kubernetes:helm.sh/v3:Release plain-http: chart repository http://charts.example is not https or oci",
+      'kubernetes:helm.sh/v3:Release latest-ish: chart latest-ish version "1.0" is not an exact x.y.z',
+    ]);
   });
   it("reports a namespace without default-deny or Pod Security, and a multi-replica Deployment without a PDB", () => {
     const ns: PolicyObject = { type: "kubernetes:core/v1:Namespace", name: "n", obj: { apiVersion: "v1", kind: "Namespace", metadata: { name: "statefleet-apps" } }, secretFields: new Set() };
@@ -113,5 +133,51 @@ describe("policy layer", () => {
     d.spec.replicas = 2;
     const v = checkStack([ns, asPolicy(d)]).map((x) => x.policy);
     expect(v).to.include.members(["pod-security-admission", "pdb"]);
+  });
+});
+
+describe("app NetworkPolicy layer", () => {
+  const np = (spec: Record<string, unknown>, namespace = "statefleet-apps"): PolicyObject =>
+    ({ type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "web", obj: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "web", namespace }, spec }, secretFields: new Set() });
+  const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+  /** Admits the entry point and Prometheus, and one caller; reaches Redis in the data namespace. */
+  const goodSpec = () => ({
+    podSelector: { matchLabels: { app: "web" } },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ from: [ns("ingress-nginx"), ns("monitoring"), { podSelector: { matchLabels: { app: "caller" } } }] as Record<string, unknown>[], ports: [{ protocol: "TCP", port: 8080 }] }] as Record<string, unknown>[],
+    egress: [{ to: [ns("statefleet-data")] as Record<string, unknown>[], ports: [{ protocol: "TCP", port: 6379 }] }] as Record<string, unknown>[],
+  });
+  const appHits = (spec: Record<string, unknown>, namespace?: string) =>
+    checkStack([asPolicy(goodDeployment()), np(spec, namespace)]).filter((v) => v.policy === "app-network-policy").map((v) => v.message);
+
+  it("passes a policy that names every peer", () => expect(appHits(goodSpec())).to.deep.equal([]));
+
+  const cases: [string, (s: ReturnType<typeof goodSpec>) => void, RegExp][] = [
+    ["an empty podSelector caller (every pod of the namespace)", (s) => { s.ingress[0].from.push({ podSelector: {} }); }, /ingress\[0\]\.from has an empty podSelector/],
+    ["an empty namespaceSelector caller (every namespace)", (s) => { s.ingress[0].from.push({ namespaceSelector: {} }); }, /ingress\[0\]\.from has an empty namespaceSelector/],
+    ["an empty namespaceSelector beside a pod label (those pods in every namespace)", (s) => { s.ingress[0].from.push({ namespaceSelector: {}, podSelector: { matchLabels: { app: "caller" } } }); }, /empty namespaceSelector/],
+    ["an ipBlock caller", (s) => { s.ingress[0].from.push({ ipBlock: { cidr: "10.0.0.0/8" } }); }, /ingress\[0\]\.from has an ipBlock \(10\.0\.0\.0\/8\)/],
+    ["an ipBlock destination", (s) => { s.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }); }, /egress\[1\]\.to has an ipBlock/],
+    ["an ingress rule without from (every source)", (s) => { s.ingress.push({ ports: [{ protocol: "TCP", port: 9090 }] }); }, /ingress\[1\] has no from, so it admits every source/],
+    ["an egress rule without to (everywhere)", (s) => { s.egress.push({}); }, /egress\[1\] has no to, so it reaches every destination/],
+  ];
+  for (const [what, breakIt, says] of cases) {
+    it(`reports ${what}`, () => {
+      const spec = goodSpec();
+      breakIt(spec);
+      const hits = appHits(spec);
+      expect(hits, "exactly one finding").to.have.length(1);
+      expect(hits[0]).to.match(/^applies to web: /).and.to.match(says);
+    });
+  }
+
+  it("also polices a namespace-wide policy where our apps run (it applies to them too)", () => {
+    expect(appHits({ podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] })).to.have.length(1);
+  });
+
+  it("leaves policies alone that select none of our Deployments' pods (platform namespaces, other apps)", () => {
+    const open = { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ namespaceSelector: {} }] }], egress: [{}] };
+    expect(appHits(open, "istio-system"), "another namespace").to.deep.equal([]);
+    expect(appHits({ ...open, podSelector: { matchLabels: { app: "other" } } }), "other pods").to.deep.equal([]);
   });
 });

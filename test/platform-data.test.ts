@@ -384,19 +384,20 @@ interface Built { graph: Graph; provider: k8s.Provider }
 /** Builds components under the harness mocks (outside index.ts) and returns what they registered. */
 async function build(fn: (provider: k8s.Provider) => void, preview = false): Promise<Built> {
   const records: Omit<Res, "inputs">[] = [];
-  let current: { parent: string; dependencies: string[] } | undefined;
+  let current: { parent: string; dependencies: string[]; additionalSecretOutputs: string[] } | undefined;
   const original = MockMonitor.prototype.registerResource;
-  MockMonitor.prototype.registerResource = function (req: { getParent(): string; getDependenciesList(): string[] }, cb: unknown) {
-    current = { parent: req.getParent(), dependencies: req.getDependenciesList() };
+  MockMonitor.prototype.registerResource = function (req: { getParent(): string; getDependenciesList(): string[]; getAdditionalsecretoutputsList(): string[] }, cb: unknown) {
+    current = { parent: req.getParent(), dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList() };
     try { return original.call(this, req, cb); } finally { current = undefined; }
   };
   try {
     pulumi.runtime.setAllConfig({});
     await pulumi.runtime.setMocks(makeMocks(preview, (a) => {
-      const ctx = current ?? { parent: "", dependencies: [] };
+      const ctx = current ?? { parent: "", dependencies: [], additionalSecretOutputs: [] };
       const parentType = ctx.parent ? ctx.parent.split("::")[2].split("$").pop() + "$" : "";
-      records.push({ type: a.type, name: a.name, urn: `urn:pulumi:unit::${PROJECT}::${parentType}${a.type}::${a.name}`, custom: a.custom ?? true, raw: a.inputs, provider: a.provider, parent: ctx.parent, dependencies: ctx.dependencies });
-    }), PROJECT, "unit", preview);
+      records.push({ type: a.type, name: a.name, urn: `urn:pulumi:unit::${PROJECT}::${parentType}${a.type}::${a.name}`, custom: a.custom ?? true, raw: a.inputs, provider: a.provider, parent: ctx.parent, dependencies: ctx.dependencies, stored: {} });
+      return { additionalSecretOutputs: ctx.additionalSecretOutputs };
+    }, (state) => { records[records.length - 1].stored = state; }), PROJECT, "unit", preview);
     const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
     fn(provider);
     let last = -1;
