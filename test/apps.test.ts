@@ -503,6 +503,8 @@ describe("app variants", () => {
     const cases: [string, string, EvaluateOptions, string, RegExp][] = [
       ["cookie affinity through the Istio gateway", "dev", apps({ stats: { affinity: "cookie", exposure: { via: "istio-gateway" } } }), "statefleet:apps.stats.affinity", /"cookie" needs exposure.via ingress-nginx/],
       ["pingpong on the shared volume with 2 replicas", "dev", apps({ pingpong: { state: "shared-volume", replicas: 2 } }), "statefleet:apps.pingpong.state", /single writer/],
+      ["pingpong per pod with 2 replicas, logoutput over HTTP", "dev", apps({ pingpong: { state: "pod", replicas: 2, logoutput: { readVia: "http" } } }), "statefleet:apps.pingpong.state", /"pod" gives every replica its own counter/],
+      ["an AKS user pool with minCount above maxCount", "aks", { overrides: { "statefleet:cluster": { aks: { userPool: { minCount: 7, maxCount: 3 } } } } }, "statefleet:cluster.aks.userPool.minCount", /7 is above maxCount 3/],
       ["redis state while Redis is disabled", "aks", { overrides: { "statefleet:redis": { enabled: false } } }, "statefleet:apps.stats.state", /"redis" needs Redis, but redis.enabled is false/],
       ["autoscale min above max", "dev", apps({ stats: { replicas: undefined, autoscale: { min: 4, max: 2 } } }), "statefleet:apps.stats.autoscale.min", /4 is above max 2 \(allowed: min ≤ max\)/],
       ["replicas and autoscale together", "dev", apps({ stats: { replicas: 2, autoscale: { min: 2, max: 4 } } }), "statefleet:apps.stats.autoscale", /either replicas or autoscale/],

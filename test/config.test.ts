@@ -2,12 +2,13 @@ import { expect } from "chai";
 import { ConfigError, parseStackConfig } from "../config";
 import { evaluate, merge, stackFileConfig } from "./harness/evaluate";
 
-/** The dev stack's `statefleet:*` values with the prefix stripped, as the program sees them. */
-function devRaw(): Record<string, unknown> {
+/** A stack's `statefleet:*` values with the prefix stripped, as the program sees them. */
+function stackRaw(stack: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(stackFileConfig("dev"))) if (k.startsWith("statefleet:")) out[k.slice("statefleet:".length)] = v;
+  for (const [k, v] of Object.entries(stackFileConfig(stack))) if (k.startsWith("statefleet:")) out[k.slice("statefleet:".length)] = v;
   return out;
 }
+const devRaw = () => stackRaw("dev");
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {
@@ -25,6 +26,10 @@ interface BadCase {
   /** The key path that must be named, and words the message must contain. */
   path: string;
   says: RegExp;
+  /** The stack file the change is made to (default dev). */
+  stack?: string;
+  /** The only problem: no other rule fires first and could hide this one. */
+  alone?: boolean;
 }
 
 const BAD: BadCase[] = [
@@ -51,9 +56,20 @@ const BAD: BadCase[] = [
   { what: "a cluster name that is no DNS label", change: { cluster: { name: "My_Cluster" } }, path: "statefleet:cluster.name", says: /not a DNS label/ },
   { what: "istio gateway on while Istio is off", change: { istio: { enabled: false }, apps: { pingpong: { logoutput: { exposure: { via: "ingress-nginx" } } } } }, path: "statefleet:istio.gateway.enabled", says: /while istio.enabled is false/ },
   { what: "logoutput reading pingpong's pod-local store", change: { apps: { pingpong: { state: "pod" } } }, path: "statefleet:apps.pingpong.logoutput.readVia", says: /cannot read pingpong's pod-local volume/ },
+  // "pong N" would repeat across replicas that each count on their own volume.
+  { what: "pingpong per pod with 2 replicas (logoutput over HTTP)", change: { apps: { pingpong: { state: "pod", replicas: 2, logoutput: { readVia: "http" } } } }, path: "statefleet:apps.pingpong.state", says: /"pod" gives every replica its own counter, so "pong N" would repeat numbers \(allowed: replicas: 1, or state: redis to scale\)/, alone: true },
+  { what: "pingpong per pod, autoscaled (logoutput off)", change: { apps: { pingpong: { state: "pod", replicas: undefined, autoscale: { min: 2, max: 3 }, logoutput: { enabled: false } } } }, path: "statefleet:apps.pingpong.state", says: /"pod" gives every replica its own counter/, alone: true },
+  { what: "pingpong on the shared volume, autoscaled", change: { apps: { pingpong: { replicas: undefined, autoscale: { min: 1, max: 3 } } } }, path: "statefleet:apps.pingpong.state", says: /single writer/, alone: true },
+  { what: "an AKS user pool with minCount above maxCount", stack: "aks", change: { cluster: { aks: { userPool: { minCount: 7, maxCount: 3 } } } }, path: "statefleet:cluster.aks.userPool.minCount", says: /^statefleet:cluster\.aks\.userPool\.minCount: 7 is above maxCount 3 \(allowed: minCount ≤ maxCount\)$/, alone: true },
+  { what: "an Entra-ID-only AKS cluster without admin groups", stack: "aks", change: { cluster: { aks: { entraIdOnly: true, adminGroupObjectIds: [] } } }, path: "statefleet:cluster.aks.adminGroupObjectIds", says: /nobody could administer the cluster/, alone: true },
 ];
 
 describe("stack config validation", () => {
+  it("accepts the boundaries: AKS minCount equal to maxCount, pingpong per pod with one replica", () => {
+    expect(() => parseStackConfig("aks", merge(stackRaw("aks"), { cluster: { aks: { userPool: { minCount: 3, maxCount: 3 } } } }) as Record<string, unknown>)).not.to.throw();
+    expect(() => parseStackConfig("dev", merge(devRaw(), { apps: { pingpong: { state: "pod", replicas: 1, logoutput: { readVia: "http" } } } }) as Record<string, unknown>)).not.to.throw();
+  });
+
   it("accepts both real stack files", () => {
     for (const stack of ["dev", "aks"]) {
       const raw: Record<string, unknown> = {};
@@ -79,10 +95,11 @@ describe("stack config validation", () => {
 
   for (const c of BAD) {
     it(`rejects ${c.what}, naming ${c.path}`, () => {
-      const problems = problemsOf(merge(devRaw(), c.change) as Record<string, unknown>);
+      const problems = problemsOf(merge(stackRaw(c.stack ?? "dev"), c.change) as Record<string, unknown>);
       const line = problems.find((p) => p.startsWith(`${c.path}: `));
       expect(line, `no problem for ${c.path} in:\n${problems.join("\n")}`).to.be.a("string");
       expect(line).to.match(c.says);
+      if (c.alone) expect(problems, "the only problem").to.have.length(1);
     });
   }
 
