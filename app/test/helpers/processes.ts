@@ -17,7 +17,11 @@ const live = new Set<Tracked>();
 let recent: Tracked[] = [];
 
 export function spawnTracked(label: string, command: string, args: string[], options: SpawnOptions): Tracked {
-  const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  // Under mutation testing (npm run mutation) Stryker names the mutant under test in this
+  // variable; pass it on, as roles get a clean environment, so their instrumented dist/ runs it.
+  const mutant = process.env.__STRYKER_ACTIVE_MUTANT__;
+  const env = mutant === undefined ? options.env : { ...(options.env ?? process.env), __STRYKER_ACTIVE_MUTANT__: mutant };
+  const child = spawn(command, args, { ...options, env, stdio: ["ignore", "pipe", "pipe"] });
   const tracked: Tracked = {
     label,
     child,
