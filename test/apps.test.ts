@@ -87,6 +87,28 @@ function expectPolicyExactly(g: Graph, app: string, from: Peer[], egress: { to: 
   expect(spec.egress, `${app}: reaches exactly these peers`).to.have.deep.members(egress);
 }
 
+/**
+ * The app's probe contract (docs/app.md): `/healthz` answers while the process lives and never asks
+ * the store, `/readyz` only while the store answers. So a store outage takes pods out of the
+ * Service (readiness) without restarting them (liveness, startup). Probes go to the port the app
+ * listens on (PORT), by the container port's name or number.
+ */
+function expectProbeContract(g: Graph) {
+  const deployments = ours(g).filter((r) => r.type === T.deployment);
+  expect(deployments.length).to.be.greaterThan(0);
+  for (const d of deployments) {
+    const c = appContainer(d);
+    const listens = Number(envValue(d, "PORT"));
+    const port = (c.ports ?? []).find((p: { containerPort: number }) => p.containerPort === listens);
+    expect(port, `${d.name}: a container port for PORT ${listens}`).to.not.equal(undefined);
+    const probe = (kind: string) => c[kind]?.httpGet ?? {};
+    for (const [kind, path] of [["livenessProbe", "/healthz"], ["startupProbe", "/healthz"], ["readinessProbe", "/readyz"]]) {
+      expect(probe(kind).path, `${d.name}: ${kind} path`).to.equal(path);
+      expect([port.name, port.containerPort], `${d.name}: ${kind} port`).to.include(probe(kind).port);
+    }
+  }
+}
+
 /** `{ "statefleet:apps": apps }` as an evaluate override. */
 const apps = (a: Record<string, unknown>, extra: Record<string, unknown> = {}): EvaluateOptions => ({ overrides: { "statefleet:apps": a, ...extra } });
 
@@ -136,6 +158,8 @@ describe("app variants", () => {
         expect(c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === "/tmp"), `${d.name}: writable /tmp`).to.not.equal(undefined);
       }
     });
+
+    it("takes pods out of rotation on /readyz and restarts them only on /healthz, on the app's port", () => expectProbeContract(g));
 
     it("puts stats behind ingress-nginx at /stats, rewritten to /, without affinity", () => {
       const ing = g.one(T.ingress, "stats");
@@ -277,6 +301,8 @@ describe("app variants", () => {
       expect(hpa.inputs.spec.behavior.scaleDown.stabilizationWindowSeconds).to.be.at.least(60);
       expect(g.one(T.pdb, "stats").inputs.spec.maxUnavailable).to.equal(1);
     });
+
+    it("takes pods out of rotation on /readyz and restarts them only on /healthz, on the app's port", () => expectProbeContract(g));
 
     it("makes stats sticky with the ingress-nginx cookie, on the exposure path", () => {
       const a = annotations(g.one(T.ingress, "stats"));
