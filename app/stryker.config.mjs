@@ -1,12 +1,11 @@
 // Mutation testing of the app's state strategies and roles (see ../stryker.config.mjs).
 // The app tests drive real processes (`node dist/main.js <role>`), so the build step compiles
 // the instrumented sources in the sandbox and the tests run that dist; the test helpers hand
-// the active mutant to each child through __STRYKER_ACTIVE_MUTANT__ (the command runner sets it
-// for mocha; test/helpers/processes.ts passes it on, as the roles get a clean environment).
+// the active mutant to each child through __STRYKER_ACTIVE_MUTANT__ (test/helpers/processes.ts;
+// the roles get a clean environment).
 // Coverage cannot be read from child processes, hence coverageAnalysis "off" (every mutant runs
-// the scope's tests, mocha bails on the first failure). Why the command runner: ../stryker.config.mjs.
+// the scope's tests, mocha bails on the first failure). The mocha runner: ../stryker.config.mjs.
 import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 // Every app test file, the quick in-process ones first (mocha bails on the first failure).
 const QUICK = ["unit.test.ts", "config.test.ts"];
@@ -25,15 +24,11 @@ const name = process.env.MUTATION_SCOPE ?? "";
 const scope = scopes[name];
 if (!scope) throw new Error(`MUTATION_SCOPE must be one of: ${Object.keys(scopes).join(", ")}`);
 
-// mocha's own bin, by absolute path (npx costs a second per mutant; the sandbox may have no .bin).
-const MOCHA = fileURLToPath(new URL("../node_modules/.bin/mocha", import.meta.url));
-
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: "npm",
-  testRunner: "command",
-  // --no-config: .mocharc.json's spec glob would add every test file to the ones named here.
-  commandRunner: { command: `${process.execPath} ${MOCHA} --no-config --require ts-node/register/transpile-only --require test/hooks.ts --extension ts --timeout 30000 --bail --reporter dot ${scope.spec.join(" ")}` },
+  testRunner: "mocha",
+  mochaOptions: { config: ".mocharc.json", spec: scope.spec },
   checkers: ["typescript"],
   tsconfigFile: "tsconfig.json",
   buildCommand: "npx tsc -p tsconfig.json",

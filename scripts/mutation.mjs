@@ -35,7 +35,13 @@ if (process.argv[2] === "--one") {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--one"], {
       cwd: s.dir,
       stdio: "inherit",
-      env: { ...process.env, MUTATION_SCOPE: s.name ?? s.scope, TS_NODE_TRANSPILE_ONLY: "true" },
+      env: {
+        ...process.env,
+        MUTATION_SCOPE: s.name ?? s.scope,
+        // Type errors are the TypeScript checker's job; the test runs only transpile.
+        TS_NODE_TRANSPILE_ONLY: "true",
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(root, "test/mutation/mocha-cjs-paths.cjs")}`.trim(),
+      },
     });
     if (r.status !== 0) failed++;
   }

@@ -17,9 +17,10 @@ const live = new Set<Tracked>();
 let recent: Tracked[] = [];
 
 export function spawnTracked(label: string, command: string, args: string[], options: SpawnOptions): Tracked {
-  // Under mutation testing (npm run mutation) Stryker names the mutant under test in this
-  // variable; pass it on, as roles get a clean environment, so their instrumented dist/ runs it.
-  const mutant = process.env.__STRYKER_ACTIVE_MUTANT__;
+  // Under mutation testing (npm run mutation) Stryker switches the mutant under test on in this
+  // process; hand it to the child, whose instrumented dist/ reads it from this variable.
+  const active = (globalThis as { __stryker__?: { activeMutant?: string | number } }).__stryker__?.activeMutant;
+  const mutant = active === undefined ? process.env.__STRYKER_ACTIVE_MUTANT__ : String(active);
   const env = mutant === undefined ? options.env : { ...(options.env ?? process.env), __STRYKER_ACTIVE_MUTANT__: mutant };
   const child = spawn(command, args, { ...options, env, stdio: ["ignore", "pipe", "pipe"] });
   const tracked: Tracked = {
