@@ -60,6 +60,25 @@ describe("stats page", function () {
     expect(lines.filter((l) => l.local)).to.have.length(1);
   });
 
+  it("marks only the requester's own pair local in the JSON views (counting and read-only)", async function () {
+    await app.get("/", xff("10.0.3.1"));
+    const counted = JSON.parse((await app.get("/?format=json", xff("10.0.3.2"))).body) as { pairs: { client: string; local: boolean }[] };
+    expect(counted.pairs.filter((p) => p.local).map((p) => p.client)).to.deep.equal(["10.0.3.2"]);
+    expect(counted.pairs.length, "other clients are listed too").to.be.greaterThan(1);
+    const read = await statsOf(app, xff("10.0.3.1"));
+    expect(read.pairs.filter((p) => p.local).map((p) => p.client)).to.deep.equal(["10.0.3.1"]);
+  });
+
+  it("shows the same pairs in the HTML and JSON views: order, counts, LOCAL, time", async function () {
+    for (const c of ["10.0.4.1", "10.0.4.2", "10.0.4.1"]) await app.get("/", xff(c));
+    const html = parsePage((await app.get("/", xff("10.0.4.2"))).body);
+    const json = await statsOf(app, xff("10.0.4.2")); // does not count: the same state as the page
+    expect(html.map((l) => ({ client: l.client, server: l.server, count: l.count, local: l.local, time: l.time }))).to.deep.equal(
+      json.pairs.map((p) => ({ client: p.client, server: p.server, count: p.count, local: p.local, time: p.lastSeen.slice(0, 19).replace("T", " ") })),
+    );
+    expect(html.reduce((sum, l) => sum + l.count, 0)).to.equal(json.total);
+  });
+
   it("lists pairs oldest hit first, the pair just hit last", async function () {
     for (const c of ["10.0.1.1", "10.0.1.2", "10.0.1.3"]) await app.get("/", xff(c));
     let clients = parsePage((await app.get("/", xff("10.0.1.1"))).body).map((l) => l.client);
