@@ -47,6 +47,7 @@ const BAD: BadCase[] = [
   { what: "an unknown top-level key", change: { databases: { enabled: true } }, path: "statefleet:databases", says: /unknown key \(allowed: cluster, ingress, istio/ },
   { what: "redis state with Redis disabled", change: { redis: { enabled: false } }, path: "statefleet:apps.stats.state", says: /"redis" needs Redis, but redis.enabled is false/ },
   { what: "shared-volume state without RWX storage", change: { storage: { enabled: false } }, path: "statefleet:apps.pingpong.state", says: /needs ReadWriteMany storage/ },
+  { what: "stats on the shared volume without RWX storage", change: { storage: { enabled: false }, apps: { stats: { state: "shared-volume" }, pingpong: { state: "redis", logoutput: { readVia: "http" } } } }, path: "statefleet:apps.stats.state", says: /^statefleet:apps\.stats\.state: "shared-volume" needs ReadWriteMany storage, but storage\.enabled is false \(allowed: pod \| redis, or storage\.enabled: true\)$/, alone: true },
   { what: "cookie affinity without ingress-nginx", change: { apps: { stats: { affinity: "cookie", exposure: { via: "istio-gateway" } } } }, path: "statefleet:apps.stats.affinity", says: /"cookie" needs exposure.via ingress-nginx/ },
   { what: "pingpong shared-volume with 2 replicas", change: { apps: { pingpong: { replicas: 2 } } }, path: "statefleet:apps.pingpong.state", says: /single writer/ },
   { what: "exposure through a disabled ingress", change: { ingress: { nginx: { enabled: false } } }, path: "statefleet:apps.stats.exposure.via", says: /ingress.nginx.enabled is false/ },

@@ -35,7 +35,8 @@ for (const layout of ["pod", "shared-volume"] as const) {
     it("counts normally before the outage", async function () {
       for (let k = 0; k < 2; k++) expect((await pingpong.get("/pingpong")).body).to.equal(`pong ${k}`);
       for (let k = 0; k < 2; k++) expect((await stats.get("/", A)).status).to.equal(200);
-      expect((await statsOf(stats, A)).total).to.equal(2);
+      expect((await stats.get("/favicon.ico", A)).status).to.equal(404);
+      expect((await statsOf(stats, A)).total, "a 404 and a /stats read count nothing").to.equal(2);
     });
 
     it(`answers 503 'state store unavailable: ${layout}: …' and /readyz 503 while the directory is gone; /healthz stays 200`, async function () {
