@@ -5,9 +5,11 @@
 // machine; `incremental` reuses earlier results for unchanged code and tests.
 //
 // Test runner: @stryker-mutator/mocha-runner, in process (one mocha per worker, the mutant
-// switched on between runs); test/mutation/mocha-cjs-paths.cjs lets it load mocha 12.
+// switched on between runs); test/mutation/mocha-cjs-paths.mjs lets it load mocha 12.
 // perTest coverage: a mutant runs only the tests that reach it; code reached from `before`
 // hooks (a stack evaluated once per describe) counts as static and runs every test in scope.
+import { pickScope, scopeOptions } from "./test/mutation/stryker-options.mjs";
+
 /** @type {Record<string, { mutate: string[]; spec: string[] }>} */
 export const scopes = {
   "config-rules": { mutate: ["config/rules.ts"], spec: ["test/config.test.ts"] },
@@ -15,25 +17,10 @@ export const scopes = {
   workload: { mutate: ["components/workload.ts"], spec: ["test/apps.test.ts", "test/platform-entry.test.ts", "test/stacks.test.ts"] },
 };
 
-const scope = scopes[process.env.MUTATION_SCOPE ?? ""];
-if (!scope) throw new Error(`MUTATION_SCOPE must be one of: ${Object.keys(scopes).join(", ")}`);
+const scope = pickScope(scopes);
 
-/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  packageManager: "npm",
-  testRunner: "mocha",
-  mochaOptions: { config: ".mocharc.json", spec: scope.spec },
-  checkers: ["typescript"],
-  tsconfigFile: "tsconfig.json",
-  mutate: scope.mutate,
+  ...scopeOptions({ report: scope.name, toRoot: "", mutate: scope.mutate, spec: scope.spec }),
   coverageAnalysis: "perTest",
-  concurrency: 2,
-  timeoutMS: 60000,
-  incremental: true,
-  incrementalFile: `test/mutation/${process.env.MUTATION_SCOPE}.incremental.json`,
   ignorePatterns: ["app/dist", "app/node_modules", ".pulumi", ".pulumi-state", "reports", "bin"],
-  reporters: ["clear-text", "progress-append-only", "html", "json"],
-  htmlReporter: { fileName: `reports/mutation/${process.env.MUTATION_SCOPE}.html` },
-  jsonReporter: { fileName: `reports/mutation/${process.env.MUTATION_SCOPE}.json` },
-  thresholds: { high: 90, low: 80, break: null },
 };

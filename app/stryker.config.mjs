@@ -6,6 +6,7 @@
 // Coverage cannot be read from child processes, hence coverageAnalysis "off" (every mutant runs
 // the scope's tests, mocha bails on the first failure). The mocha runner: ../stryker.config.mjs.
 import { readdirSync } from "node:fs";
+import { pickScope, scopeOptions } from "../test/mutation/stryker-options.mjs";
 
 // Every app test file, the quick in-process ones first (mocha bails on the first failure).
 const QUICK = ["unit.test.ts", "config.test.ts"];
@@ -20,27 +21,11 @@ export const scopes = {
   roles: { mutate: ["src/roles/**/*.ts"], spec: APP_TESTS },
 };
 
-const name = process.env.MUTATION_SCOPE ?? "";
-const scope = scopes[name];
-if (!scope) throw new Error(`MUTATION_SCOPE must be one of: ${Object.keys(scopes).join(", ")}`);
+const scope = pickScope(scopes);
 
-/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  packageManager: "npm",
-  testRunner: "mocha",
-  mochaOptions: { config: ".mocharc.json", spec: scope.spec },
-  checkers: ["typescript"],
-  tsconfigFile: "tsconfig.json",
+  ...scopeOptions({ report: `app-${scope.name}`, toRoot: "../", mutate: scope.mutate, spec: scope.spec }),
   buildCommand: "npx tsc -p tsconfig.json",
-  mutate: scope.mutate,
   coverageAnalysis: "off",
-  concurrency: 2,
-  timeoutMS: 60000,
-  incremental: true,
-  incrementalFile: `../test/mutation/app-${name}.incremental.json`,
   ignorePatterns: ["dist", "node_modules", "bench"],
-  reporters: ["clear-text", "progress-append-only", "html", "json"],
-  htmlReporter: { fileName: `../reports/mutation/app-${name}.html` },
-  jsonReporter: { fileName: `../reports/mutation/app-${name}.json` },
-  thresholds: { high: 90, low: 80, break: null },
 };

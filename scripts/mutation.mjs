@@ -40,7 +40,7 @@ if (process.argv[2] === "--one") {
         MUTATION_SCOPE: s.name ?? s.scope,
         // Type errors are the TypeScript checker's job; the test runs only transpile.
         TS_NODE_TRANSPILE_ONLY: "true",
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(root, "test/mutation/mocha-cjs-paths.cjs")}`.trim(),
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${pathToFileURL(path.join(root, "test/mutation/mocha-cjs-paths.mjs")).href}`.trim(),
       },
     });
     if (r.status !== 0) failed++;

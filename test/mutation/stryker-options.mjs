@@ -1,0 +1,34 @@
+// What every mutation scope shares (stryker.config.mjs, app/stryker.config.mjs).
+
+/**
+ * Stryker options for one scope. `report` names its files: `<toRoot>reports/mutation/<report>.*`
+ * and `<toRoot>test/mutation/<report>.incremental.json` (committed; see docs/testing.md).
+ * @param {{ report: string; toRoot: string; mutate: string[]; spec: string[] }} scope
+ * @returns {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export function scopeOptions({ report, toRoot, mutate, spec }) {
+  return {
+    packageManager: "npm",
+    testRunner: "mocha",
+    mochaOptions: { config: ".mocharc.json", spec },
+    checkers: ["typescript"],
+    tsconfigFile: "tsconfig.json",
+    mutate,
+    concurrency: 2,
+    timeoutMS: 60000,
+    incremental: true,
+    incrementalFile: `${toRoot}test/mutation/${report}.incremental.json`,
+    reporters: ["clear-text", "progress-append-only", "html", "json"],
+    htmlReporter: { fileName: `${toRoot}reports/mutation/${report}.html` },
+    jsonReporter: { fileName: `${toRoot}reports/mutation/${report}.json` },
+    thresholds: { high: 90, low: 80, break: null },
+  };
+}
+
+/** The scope named by MUTATION_SCOPE (set by scripts/mutation.mjs). */
+export function pickScope(scopes) {
+  const name = process.env.MUTATION_SCOPE ?? "";
+  const scope = scopes[name];
+  if (!scope) throw new Error(`MUTATION_SCOPE must be one of: ${Object.keys(scopes).join(", ")}`);
+  return { name, ...scope };
+}
