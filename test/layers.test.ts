@@ -91,6 +91,20 @@ describe("policy layer", () => {
     ["credentials in a URL", (d) => { container(d).env.push({ name: "MONGO_URL", value: "mongodb://app:pw@mongo:27017" }); }, "no-plaintext-secrets"],
     ["a password without a user name in a URL (Redis' usual form)", (d) => { container(d).env.push({ name: "REDIS_URL", value: "redis://:hunter2@redis:6379" }); }, "no-plaintext-secrets"],
     ["no namespace", (d) => { delete (d.metadata as any).namespace; }, "namespaced"], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["runAsUser 0", (d) => { container(d).securityContext.runAsUser = 0; }, "non-root"],
+    ["the host's network", (d) => { (d.spec.template.spec as any).hostNetwork = true; }, "no-privilege"], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["the host's PID namespace", (d) => { (d.spec.template.spec as any).hostPID = true; }, "no-privilege"], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["the host's IPC namespace", (d) => { (d.spec.template.spec as any).hostIPC = true; }, "no-privilege"], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["a privileged container", (d) => { container(d).securityContext.privileged = true; }, "no-privilege"],
+    ["capabilities not dropped", (d) => { container(d).securityContext.capabilities.drop = ["NET_RAW"]; }, "no-privilege"],
+    ["no seccomp profile", (d) => { delete (d.spec.template.spec.securityContext as any).seccompProfile; }, "no-privilege"], // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["an Unconfined seccomp profile", (d) => { container(d).securityContext.seccompProfile = { type: "Unconfined" }; }, "no-privilege"],
+    ["no CPU request", (d) => { delete container(d).resources.requests.cpu; }, "resources"],
+    ["no liveness probe", (d) => { delete container(d).livenessProbe; }, "probes"],
+    ["imagePullPolicy Never", (d) => { container(d).imagePullPolicy = "Never"; }, "pinned-images"],
+    ["a tag with a space", (d) => { container(d).image = "web: 1.2"; }, "pinned-images"],
+    ["a literal token env", (d) => { container(d).env.push({ name: "API_TOKEN", value: "t0ken" }); }, "no-plaintext-secrets"],
+    ["an init container running as root", (d) => { (d.spec.template.spec as any).initContainers = [{ ...container(goodDeployment()), name: "init", securityContext: { ...container(goodDeployment()).securityContext, runAsNonRoot: false } }]; }, "non-root"], // eslint-disable-line @typescript-eslint/no-explicit-any
   ];
   for (const [what, breakIt, policy] of cases) {
     it(`reports ${what} as ${policy}`, () => {
@@ -99,6 +113,47 @@ describe("policy layer", () => {
       expect(policiesHit(d)).to.include(policy);
     });
   }
+  it("accepts what the rules allow: pod-level settings, a digest, Localhost seccomp, secretKeyRef, probe-less Jobs and init containers", () => {
+    const d = goodDeployment();
+    const sc = container(d).securityContext;
+    delete sc.runAsNonRoot;
+    container(d).securityContext.seccompProfile = { type: "Localhost", localhostProfile: "p.json" };
+    container(d).image = `registry.example/web@sha256:${"a".repeat(64)}`;
+    container(d).env.push({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "r", key: "password" } } });
+    (d.spec.template.spec as any).initContainers = [{ ...container(goodDeployment()), name: "init", readinessProbe: undefined, livenessProbe: undefined }]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(policiesHit(d)).to.deep.equal([]);
+    const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "j", namespace: "n" }, spec: { template: { spec: { ...goodDeployment().spec.template.spec } } } };
+    for (const c of job.spec.template.spec.containers as Record<string, unknown>[]) { delete c.readinessProbe; delete c.livenessProbe; }
+    expect(policiesHit(job)).to.deep.equal([]);
+    const pv = { apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pv" }, spec: {} };
+    expect(policiesHit(pv), "cluster-scoped kinds need no namespace").to.deep.equal([]);
+  });
+  it("names the container and what is wrong in each finding", () => {
+    const d = goodDeployment();
+    container(d).securityContext.runAsUser = 0;
+    container(d).image = "web:latest";
+    const v = checkObjects([asPolicy(d)]).map((x) => `${x.policy} ${x.resource}: ${x.message}`);
+    expect(v).to.have.members([
+      "non-root kubernetes:apps/v1:Deployment web: container web: runAsUser is 0 (root)",
+      "pinned-images kubernetes:apps/v1:Deployment web: container web: image web:latest is not pinned to a tag or digest (and never :latest)",
+    ]);
+  });
+  it("reports a workload without a pod spec", () => {
+    expect(checkObjects([asPolicy({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x", namespace: "n" }, spec: {} })]).map((v) => v.message)).to.include("workload without a pod spec");
+  });
+  it("reports our own LoadBalancer and NodePort Services, not ClusterIP ones", () => {
+    const svc = (type?: string) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "n" }, spec: { type, ports: [{ port: 80 }] } });
+    expect(policiesHit(svc("LoadBalancer"))).to.deep.equal(["no-own-load-balancers"]);
+    expect(policiesHit(svc("NodePort"))).to.deep.equal(["no-own-load-balancers"]);
+    expect(policiesHit(svc("ClusterIP"))).to.deep.equal([]);
+    expect(policiesHit(svc())).to.deep.equal([]);
+  });
+  it("reports secret-looking ConfigMap keys and credentials in ConfigMap URLs", () => {
+    const cm = (data: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "n" }, data });
+    expect(policiesHit(cm({ DB_PASSWORD: "x" }))).to.deep.equal(["no-plaintext-secrets"]);
+    expect(policiesHit(cm({ url: "redis://:pw@redis:6379" }))).to.deep.equal(["no-plaintext-secrets"]);
+    expect(policiesHit(cm({ url: "redis://redis:6379", mode: "fast" }))).to.deep.equal([]);
+  });
   it("reports a Secret whose data is not a Pulumi secret, and accepts one that is", () => {
     const s = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "n" }, stringData: { password: "x" } };
     expect(policiesHit(s)).to.include("no-plaintext-secrets");
@@ -133,6 +188,46 @@ describe("policy layer", () => {
     d.spec.replicas = 2;
     const v = checkStack([ns, asPolicy(d)]).map((x) => x.policy);
     expect(v).to.include.members(["pod-security-admission", "pdb"]);
+  });
+});
+
+describe("stack rules: default-deny namespaces and PDBs", () => {
+  const obj = (kind: string, name: string, body: Record<string, unknown>, namespace?: string): PolicyObject =>
+    ({ type: `kubernetes:${kind}`, name, obj: { kind, ...body, metadata: { name, ...(namespace ? { namespace } : {}), ...((body.metadata as object) ?? {}) } }, secretFields: new Set() });
+  const nsObj = () => obj("Namespace", "apps", { metadata: { labels: { "pod-security.kubernetes.io/enforce": "restricted" } } });
+  const deny = (spec: Record<string, unknown> = {}, namespace = "apps") => obj("NetworkPolicy", "deny", { spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ...spec } }, namespace);
+  const dns = (protocol = "UDP", namespace = "apps") => obj("NetworkPolicy", "dns", { spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: 53, protocol }] }] } }, namespace);
+  const messages = (objs: PolicyObject[]) => checkStack(objs).map((v) => `${v.policy}: ${v.message}`);
+
+  it("passes a namespace with Pod Security, default-deny both ways and DNS for all pods", () => {
+    expect(messages([nsObj(), deny(), dns()])).to.deep.equal([]);
+  });
+  const cases: [string, PolicyObject[], string][] = [
+    ["no policy at all", [nsObj()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
+    ["a deny of ingress only", [nsObj(), deny({ policyTypes: ["Ingress"] }), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
+    ["a deny of some pods only", [nsObj(), deny({ podSelector: { matchLabels: { app: "x" } } }), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
+    ["a 'deny' that admits something", [nsObj(), deny({ ingress: [{}] }), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
+    ["a deny in another namespace", [nsObj(), deny({}, "other"), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
+    ["DNS over TCP only", [nsObj(), deny(), dns("TCP")], "default-deny: namespace apps is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out"],
+    ["no DNS policy", [nsObj(), deny()], "default-deny: namespace apps is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out"],
+    ["no Pod Security label", [obj("Namespace", "apps", {}), deny(), dns()], "pod-security-admission: namespace apps enforces no Pod Security Standard"],
+  ];
+  for (const [what, objs, says] of cases) it(`reports ${what}`, () => expect(messages(objs)).to.deep.equal([says]));
+
+  it("wants a PDB for several replicas or an HPA, one that selects the Deployment's pods in its namespace", () => {
+    const d = (replicas?: number) => { const g = goodDeployment(); (g.spec as Record<string, unknown>).replicas = replicas; return asPolicy(g); };
+    const hpa = obj("HorizontalPodAutoscaler", "web", { spec: { scaleTargetRef: { kind: "Deployment", name: "web" } } }, "statefleet-apps");
+    const pdb = (labels: Record<string, string>, namespace = "statefleet-apps") => obj("PodDisruptionBudget", "web", { spec: { selector: { matchLabels: labels } } }, namespace);
+    const pdbHits = (objs: PolicyObject[]) => checkStack(objs).filter((v) => v.policy === "pdb").map((v) => v.message);
+    const missing = ["web runs several replicas but no PodDisruptionBudget covers it"];
+    expect(pdbHits([d(1)]), "one replica").to.deep.equal([]);
+    expect(pdbHits([d(undefined)]), "replicas unset = 1").to.deep.equal([]);
+    expect(pdbHits([d(2)])).to.deep.equal(missing);
+    expect(pdbHits([d(1), hpa]), "scaled by an HPA").to.deep.equal(missing);
+    expect(pdbHits([d(1), { ...hpa, obj: { ...hpa.obj, metadata: { name: "web", namespace: "elsewhere" } } }]), "an HPA of another namespace").to.deep.equal([]);
+    expect(pdbHits([d(2), pdb({ app: "web" })])).to.deep.equal([]);
+    expect(pdbHits([d(2), pdb({ app: "other" })]), "selects other pods").to.deep.equal(missing);
+    expect(pdbHits([d(2), pdb({ app: "web" }, "elsewhere")]), "in another namespace").to.deep.equal(missing);
   });
 });
 
