@@ -10,9 +10,14 @@
 // hooks (a stack evaluated once per describe) counts as static and runs every test in scope.
 import { pickScope, scopeOptions } from "./test/mutation/stryker-options.mjs";
 
-/** @type {Record<string, { mutate: string[]; spec: string[] }>} */
+/** @type {Record<string, { mutate: string[]; spec: string[]; grep?: string }>} */
 export const scopes = {
-  "config-rules": { mutate: ["config/rules.ts"], spec: ["test/config.test.ts"] },
+  // The config-rule tests of the platform files too, but not their describes that evaluate stacks.
+  "config-rules": {
+    mutate: ["config/rules.ts"],
+    spec: ["test/config.test.ts", "test/platform-entry.test.ts", "test/platform-data.test.ts"],
+    grep: "stack config validation|what needs a component fails config validation|data service config rules",
+  },
   "policy-rules": { mutate: ["policy/rules.ts"], spec: ["test/layers.test.ts"] },
   workload: { mutate: ["components/workload.ts"], spec: ["test/apps.test.ts", "test/platform-entry.test.ts", "test/stacks.test.ts"] },
 };
@@ -20,7 +25,7 @@ export const scopes = {
 const scope = pickScope(scopes);
 
 export default {
-  ...scopeOptions({ report: scope.name, toRoot: "", mutate: scope.mutate, spec: scope.spec }),
+  ...scopeOptions({ report: scope.name, toRoot: "", ...scope }),
   coverageAnalysis: "perTest",
   ignorePatterns: ["app/dist", "app/node_modules", ".pulumi", ".pulumi-state", "reports", "bin"],
 };

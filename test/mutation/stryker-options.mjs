@@ -3,14 +3,15 @@
 /**
  * Stryker options for one scope. `report` names its files: `<toRoot>reports/mutation/<report>.*`
  * and `<toRoot>test/mutation/<report>.incremental.json` (committed; see docs/testing.md).
- * @param {{ report: string; toRoot: string; mutate: string[]; spec: string[] }} scope
+ * `grep` narrows the spec files to the describes that matter (mocha's --grep).
+ * @param {{ report: string; toRoot: string; mutate: string[]; spec: string[]; grep?: string }} scope
  * @returns {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
-export function scopeOptions({ report, toRoot, mutate, spec }) {
+export function scopeOptions({ report, toRoot, mutate, spec, grep }) {
   return {
     packageManager: "npm",
     testRunner: "mocha",
-    mochaOptions: { config: ".mocharc.json", spec },
+    mochaOptions: { config: ".mocharc.json", spec, ...(grep ? { grep } : {}) },
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
     mutate,
