@@ -10,15 +10,16 @@
 // hooks (a stack evaluated once per describe) counts as static and runs every test in scope.
 import { pickScope, scopeOptions } from "./test/mutation/stryker-options.mjs";
 
-/** @type {Record<string, { mutate: string[]; spec: string[]; grep?: string }>} */
+/** @type {Record<string, { mutate: string[]; spec: string[]; grep?: string; tsconfig?: string }>} */
 export const scopes = {
   // The config-rule tests of the platform files too, but not their describes that evaluate stacks.
   "config-rules": {
     mutate: ["config/rules.ts"],
     spec: ["test/config.test.ts", "test/platform-entry.test.ts", "test/platform-data.test.ts"],
+    tsconfig: "test/mutation/tsconfig.config-rules.json",
     grep: "stack config validation|what needs a component fails config validation|data service config rules",
   },
-  "policy-rules": { mutate: ["policy/rules.ts"], spec: ["test/layers.test.ts"] },
+  "policy-rules": { mutate: ["policy/rules.ts"], spec: ["test/layers.test.ts"], tsconfig: "test/mutation/tsconfig.policy-rules.json" },
   workload: { mutate: ["components/workload.ts"], spec: ["test/apps.test.ts", "test/platform-entry.test.ts", "test/stacks.test.ts"] },
 };
 

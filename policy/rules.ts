@@ -182,7 +182,10 @@ function appPolicyProblems(objects: PolicyObject[]): Violation[] {
     const report = (message: string) => out.push({ policy: "app-network-policy", resource: `${np.type} ${np.name}`, message: `applies to ${who}: ${message}` });
     for (const [dir, peers] of [["ingress", "from"], ["egress", "to"]] as const) {
       (np.obj.spec?.[dir] ?? []).forEach((rule: any, i: number) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-        if (!rule[peers]?.length) return report(`${dir}[${i}] has no ${peers}, so it ${dir === "ingress" ? "admits every source" : "reaches every destination"} (allowed: named namespaces or pods)`);
+        if (!rule[peers]?.length) {
+          report(`${dir}[${i}] has no ${peers}, so it ${dir === "ingress" ? "admits every source" : "reaches every destination"} (allowed: named namespaces or pods)`);
+          return;
+        }
         for (const peer of rule[peers]) {
           const open = openPeer(peer);
           if (open) report(`${dir}[${i}].${peers} has ${open} (allowed: named namespaces or pods)`);

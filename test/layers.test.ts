@@ -236,11 +236,12 @@ describe("app NetworkPolicy layer", () => {
     ({ type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "web", obj: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "web", namespace }, spec }, secretFields: new Set() });
   const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
   /** Admits the entry point and Prometheus, and one caller; reaches Redis in the data namespace. */
+  type Rule = { from?: Record<string, unknown>[]; to?: Record<string, unknown>[]; ports?: unknown[] };
   const goodSpec = () => ({
     podSelector: { matchLabels: { app: "web" } },
     policyTypes: ["Ingress", "Egress"],
-    ingress: [{ from: [ns("ingress-nginx"), ns("monitoring"), { podSelector: { matchLabels: { app: "caller" } } }] as Record<string, unknown>[], ports: [{ protocol: "TCP", port: 8080 }] }] as Record<string, unknown>[],
-    egress: [{ to: [ns("statefleet-data")] as Record<string, unknown>[], ports: [{ protocol: "TCP", port: 6379 }] }] as Record<string, unknown>[],
+    ingress: [{ from: [ns("ingress-nginx"), ns("monitoring"), { podSelector: { matchLabels: { app: "caller" } } }], ports: [{ protocol: "TCP", port: 8080 }] }] as Rule[],
+    egress: [{ to: [ns("statefleet-data")], ports: [{ protocol: "TCP", port: 6379 }] }] as Rule[],
   });
   const appHits = (spec: Record<string, unknown>, namespace?: string) =>
     checkStack([asPolicy(goodDeployment()), np(spec, namespace)]).filter((v) => v.policy === "app-network-policy").map((v) => v.message);
@@ -248,10 +249,10 @@ describe("app NetworkPolicy layer", () => {
   it("passes a policy that names every peer", () => expect(appHits(goodSpec())).to.deep.equal([]));
 
   const cases: [string, (s: ReturnType<typeof goodSpec>) => void, RegExp][] = [
-    ["an empty podSelector caller (every pod of the namespace)", (s) => { s.ingress[0].from.push({ podSelector: {} }); }, /ingress\[0\]\.from has an empty podSelector/],
-    ["an empty namespaceSelector caller (every namespace)", (s) => { s.ingress[0].from.push({ namespaceSelector: {} }); }, /ingress\[0\]\.from has an empty namespaceSelector/],
-    ["an empty namespaceSelector beside a pod label (those pods in every namespace)", (s) => { s.ingress[0].from.push({ namespaceSelector: {}, podSelector: { matchLabels: { app: "caller" } } }); }, /empty namespaceSelector/],
-    ["an ipBlock caller", (s) => { s.ingress[0].from.push({ ipBlock: { cidr: "10.0.0.0/8" } }); }, /ingress\[0\]\.from has an ipBlock \(10\.0\.0\.0\/8\)/],
+    ["an empty podSelector caller (every pod of the namespace)", (s) => { s.ingress[0].from!.push({ podSelector: {} }); }, /ingress\[0\]\.from has an empty podSelector/],
+    ["an empty namespaceSelector caller (every namespace)", (s) => { s.ingress[0].from!.push({ namespaceSelector: {} }); }, /ingress\[0\]\.from has an empty namespaceSelector/],
+    ["an empty namespaceSelector beside a pod label (those pods in every namespace)", (s) => { s.ingress[0].from!.push({ namespaceSelector: {}, podSelector: { matchLabels: { app: "caller" } } }); }, /empty namespaceSelector/],
+    ["an ipBlock caller", (s) => { s.ingress[0].from!.push({ ipBlock: { cidr: "10.0.0.0/8" } }); }, /ingress\[0\]\.from has an ipBlock \(10\.0\.0\.0\/8\)/],
     ["an ipBlock destination", (s) => { s.egress.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }); }, /egress\[1\]\.to has an ipBlock/],
     ["an ingress rule without from (every source)", (s) => { s.ingress.push({ ports: [{ protocol: "TCP", port: 9090 }] }); }, /ingress\[1\] has no from, so it admits every source/],
     ["an egress rule without to (everywhere)", (s) => { s.egress.push({}); }, /egress\[1\] has no to, so it reaches every destination/],
