@@ -138,6 +138,75 @@ describe("policy layer", () => {
       "pinned-images kubernetes:apps/v1:Deployment web: container web: image web:latest is not pinned to a tag or digest (and never :latest)",
     ]);
   });
+  it("reports everything wrong with a pod at once, each finding naming the container or volume and what is wrong", () => {
+    const bad = {
+      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "n" },
+      spec: { template: { spec: {
+        hostNetwork: true,
+        volumes: [{ name: "h", hostPath: { path: "/" } }],
+        containers: [{
+          name: "bad", image: "bad:latest", imagePullPolicy: "Never",
+          securityContext: { runAsNonRoot: false, runAsUser: 0, readOnlyRootFilesystem: false, privileged: true, allowPrivilegeEscalation: true, capabilities: { drop: [], add: ["NET_ADMIN", "SYS_TIME"] }, seccompProfile: { type: "Unconfined" } },
+          resources: { requests: { cpu: "10m" } },
+          env: [{ name: "DB_PASSWORD", value: "x" }, { name: "CACHE", value: "redis://:pw@cache:6379" }],
+        }],
+      } } },
+    };
+    expect(checkObjects([asPolicy(bad)]).map((v) => `${v.policy}: ${v.message}`)).to.have.members([
+      "non-root: container bad: runAsNonRoot is not true",
+      "non-root: container bad: runAsUser is 0 (root)",
+      "read-only-root-filesystem: container bad: readOnlyRootFilesystem is not true",
+      "no-privilege: uses the host's network, PID or IPC namespace",
+      "no-privilege: volume h: hostPath volumes are not allowed in pods (use a PersistentVolume)",
+      "no-privilege: container bad: privileged",
+      "no-privilege: container bad: allowPrivilegeEscalation is not false",
+      "no-privilege: container bad: capabilities.drop does not include ALL",
+      "no-privilege: container bad: adds capabilities NET_ADMIN, SYS_TIME",
+      "no-privilege: container bad: no RuntimeDefault seccomp profile",
+      "resources: container bad: no memory request",
+      "resources: container bad: no cpu limit",
+      "resources: container bad: no memory limit",
+      "probes: container bad: no readinessProbe",
+      "probes: container bad: no livenessProbe",
+      "pinned-images: container bad: image bad:latest is not pinned to a tag or digest (and never :latest)",
+      "pinned-images: container bad: imagePullPolicy Never",
+      "no-plaintext-secrets: container bad: env DB_PASSWORD is a literal value; use valueFrom.secretKeyRef",
+      "no-plaintext-secrets: container bad: env CACHE carries credentials in a URL",
+    ]);
+  });
+  it("polices the pod of every workload kind, where that kind keeps it", () => {
+    const pod = () => { const spec = goodDeployment().spec.template.spec; container({ spec: { template: { spec } } } as unknown as Obj).securityContext.runAsNonRoot = false; return spec; };
+    const kinds: [string, Record<string, unknown>][] = [
+      ["Pod", { spec: pod() }],
+      ["Deployment", { spec: { template: { spec: pod() } } }],
+      ["StatefulSet", { spec: { template: { spec: pod() } } }],
+      ["DaemonSet", { spec: { template: { spec: pod() } } }],
+      ["ReplicaSet", { spec: { template: { spec: pod() } } }],
+      ["Job", { spec: { template: { spec: pod() } } }],
+      ["CronJob", { spec: { jobTemplate: { spec: { template: { spec: pod() } } } } }],
+    ];
+    for (const [kind, body] of kinds) expect(policiesHit({ kind, metadata: { name: "w", namespace: "n" }, ...body }), kind).to.deep.equal(["non-root"]);
+  });
+  it("tells pinned images from floating ones", () => {
+    const digest = `@sha256:${"0123456789abcdef".repeat(4)}`;
+    const pinned = ["registry.example/web:1.2.3", `registry.example/web:1.2.3${digest}`, `registry.example/web${digest}`, "localhost:5111/statefleet-app:0123abcd", `web:${"a".repeat(128)}`, "web:_x", `web:latest${digest}`];
+    const floating = ["web", "web:latest", "localhost:5111/web", "web:-x", `web:${"a".repeat(129)}`, "web:1.2 ", " web:1.2", "web :1.2", `x y${digest}`];
+    const hit = (image: string) => { const d = goodDeployment(); container(d).image = image; return policiesHit(d).includes("pinned-images"); };
+    for (const image of pinned) expect(hit(image), image).to.equal(false);
+    for (const image of floating) expect(hit(image), image).to.equal(true);
+  });
+  it("knows secret-looking env names and credentials in URLs", () => {
+    const hit = (name: string, value: string) => { const d = goodDeployment(); container(d).env.push({ name, value }); return policiesHit(d).includes("no-plaintext-secrets"); };
+    for (const name of ["DB_PASSWORD", "db_passwd", "CLIENT_SECRET", "GITHUB_TOKEN", "API_KEY", "APIKEY", "AWS_CREDENTIALS", "PRIVATE_KEY", "PRIVATEKEY"]) expect(hit(name, "x"), name).to.equal(true);
+    for (const name of ["PORT", "LOG_LEVEL", "STATE_DIR"]) expect(hit(name, "x"), name).to.equal(false);
+    for (const url of ["mongodb+srv://app:pw@cluster0.example", "postgres.x-y://u:p@db", "redis://:pw@redis:6379", "amqp://guest:guest@mq"]) expect(hit("TARGET", url), url).to.equal(true);
+    for (const url of ["http://host:8080/path@x", "redis://redis:6379", "mailto:someone@example.org", "http://user@host/"]) expect(hit("TARGET", url), url).to.equal(false);
+  });
+  it("asks no namespace of cluster-scoped kinds, and one of every namespaced kind", () => {
+    for (const kind of ["Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass"])
+      expect(policiesHit({ kind, metadata: { name: "x" } }), kind).to.deep.equal([]);
+    for (const kind of ["Service", "ConfigMap", "Role", "PersistentVolumeClaim"]) expect(policiesHit({ kind, metadata: { name: "x" } }), kind).to.deep.equal(["namespaced"]);
+  });
   it("reports a workload without a pod spec", () => {
     expect(checkObjects([asPolicy({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x", namespace: "n" }, spec: {} })]).map((v) => v.message)).to.include("workload without a pod spec");
   });
