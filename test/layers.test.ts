@@ -207,6 +207,57 @@ describe("policy layer", () => {
       expect(policiesHit({ kind, metadata: { name: "x" } }), kind).to.deep.equal([]);
     for (const kind of ["Service", "ConfigMap", "Role", "PersistentVolumeClaim"]) expect(policiesHit({ kind, metadata: { name: "x" } }), kind).to.deep.equal(["namespaced"]);
   });
+  it("reports, never crashes on, a workload whose pod spec is missing at any level", () => {
+    const shapes: [string, Record<string, unknown>][] = [
+      ["Pod", {}], ["Deployment", { spec: {} }], ["StatefulSet", {}], ["StatefulSet", { spec: {} }], ["DaemonSet", {}], ["DaemonSet", { spec: {} }],
+      ["ReplicaSet", {}], ["ReplicaSet", { spec: {} }], ["Job", {}], ["Job", { spec: {} }], ["Deployment", {}],
+      ["CronJob", {}], ["CronJob", { spec: {} }], ["CronJob", { spec: { jobTemplate: {} } }], ["CronJob", { spec: { jobTemplate: { spec: {} } } }],
+    ];
+    for (const [kind, body] of shapes) {
+      const v = checkObjects([asPolicy({ kind, metadata: { name: "w", namespace: "n" }, ...body })]);
+      expect(v.map((x) => x.message), `${kind} ${JSON.stringify(body)}`).to.include("workload without a pod spec");
+    }
+  });
+  it("takes pod-level settings when a container sets none, and polices a pod without containers quietly", () => {
+    const d = goodDeployment();
+    const podSc = d.spec.template.spec.securityContext as Record<string, unknown>;
+    podSc.runAsUser = 0;
+    delete container(d).securityContext;
+    expect(checkObjects([asPolicy(d)]).filter((v) => v.policy === "non-root").map((v) => v.message)).to.deep.equal(["container web: runAsUser is 0 (root)"]);
+    const empty = goodDeployment();
+    delete (empty.spec.template.spec as Record<string, unknown>).containers;
+    expect(policiesHit(empty)).to.deep.equal([]);
+  });
+  it("accepts volumes that are not hostPath, CronJobs without probes, and an image not known yet (preview)", () => {
+    const d = goodDeployment();
+    (d.spec.template.spec as Record<string, unknown>).volumes = [{ name: "tmp", emptyDir: {} }];
+    container(d).image = undefined;
+    expect(policiesHit(d)).to.deep.equal([]);
+    const pod = goodDeployment().spec.template.spec;
+    for (const c of pod.containers as Record<string, unknown>[]) { delete c.readinessProbe; delete c.livenessProbe; }
+    expect(policiesHit({ kind: "CronJob", metadata: { name: "c", namespace: "n" }, spec: { jobTemplate: { spec: { template: { spec: pod } } } } })).to.deep.equal([]);
+  });
+  it("words the Service, namespace and Secret findings so the operator knows what to change", () => {
+    const msgs = (obj: unknown, secretFields: string[] = []) => checkObjects([asPolicy(obj, secretFields)]).map((v) => `${v.policy}: ${v.message}`);
+    expect(msgs({ kind: "Service", metadata: { name: "s", namespace: "n" }, spec: { type: "LoadBalancer" } })).to.deep.equal(["no-own-load-balancers: our own Services stay internal; entry points are ingress-nginx and the Istio gateway"]);
+    expect(msgs({ kind: "Service", metadata: { name: "s", namespace: "n" }, spec: { type: "NodePort" } })).to.deep.equal(["no-own-load-balancers: NodePort Services bypass the entry points"]);
+    expect(msgs({ kind: "Service", metadata: { name: "s" } })).to.deep.equal(["namespaced: Service has no metadata.namespace (it would land in whatever namespace the kubeconfig defaults to)"]);
+    expect(msgs({ kind: "Secret", metadata: { name: "s", namespace: "n" }, data: { password: "eA==" } })).to.deep.equal(["no-plaintext-secrets: Secret data is not a Pulumi secret: it would show in plain text in previews and state"]);
+    expect(msgs({ kind: "Secret", metadata: { name: "s", namespace: "n" }, data: { password: "eA==" }, stringData: { url: "redis://:pw@r" } }, ["data", "stringData"]), "a Secret's keys are not ConfigMap keys").to.deep.equal([]);
+    expect(msgs({ kind: "ConfigMap", metadata: { name: "c", namespace: "n" }, data: { API_TOKEN: "x", url: "redis://:pw@r" } })).to.have.members([
+      "no-plaintext-secrets: ConfigMap key API_TOKEN looks like a secret; use a Secret",
+      "no-plaintext-secrets: ConfigMap key url carries credentials in a URL",
+    ]);
+  });
+  it("takes chart versions x.y.z of any width, and only https or oci repositories", () => {
+    const hits = (version: unknown, repo?: string) => checkObjects([{ type: "kubernetes:helm.sh/v3:Release", name: "r", obj: { chart: "c", version, ...(repo === undefined ? {} : { repositoryOpts: { repo } }) }, secretFields: new Set() }]).map((v) => v.message);
+    expect(hits("10.200.3000")).to.deep.equal([]);
+    expect(hits("1.2.3", "https://charts.example")).to.deep.equal([]);
+    for (const v of ["v1.2.3", "1.2.3-rc.1", "1.2", "x1.2.3"]) expect(hits(v), v).to.deep.equal([`chart c version "${v}" is not an exact x.y.z`]);
+    expect(hits(undefined)).to.deep.equal(['chart c version "undefined" is not an exact x.y.z']);
+    for (const repo of ["ftp://charts.example", "xhttps://charts.example", "charts.example"]) expect(hits("1.2.3", repo), repo).to.deep.equal([`chart repository ${repo} is not https or oci`]);
+    expect(checkObjects([{ type: "kubernetes:core/v1:ConfigMap", name: "c", obj: { kind: "ConfigMap", metadata: { name: "c", namespace: "n" }, version: "^1" }, secretFields: new Set() }])).to.deep.equal([]);
+  });
   it("reports a workload without a pod spec", () => {
     expect(checkObjects([asPolicy({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x", namespace: "n" }, spec: {} })]).map((v) => v.message)).to.include("workload without a pod spec");
   });
@@ -270,6 +321,17 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
 
   it("passes a namespace with Pod Security, default-deny both ways and DNS for all pods", () => {
     expect(messages([nsObj(), deny(), dns()])).to.deep.equal([]);
+    const both = obj("NetworkPolicy", "dns", { spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: 53, protocol: "TCP" }, { port: 53, protocol: "UDP" }] }] } }, "apps");
+    expect(messages([nsObj(), deny(), both]), "UDP beside TCP").to.deep.equal([]);
+  });
+  it("wants DNS for every pod, on port 53", () => {
+    const noDns = ["default-deny: namespace apps is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out"];
+    const some = obj("NetworkPolicy", "dns", { spec: { podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Egress"], egress: [{ ports: [{ port: 53, protocol: "UDP" }] }] } }, "apps");
+    const otherPort = obj("NetworkPolicy", "dns", { spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: 5353, protocol: "UDP" }] }] } }, "apps");
+    const ingressOnly = obj("NetworkPolicy", "dns", { spec: { podSelector: {}, policyTypes: ["Ingress"], egress: [{ ports: [{ port: 53, protocol: "UDP" }] }] } }, "apps");
+    expect(messages([nsObj(), deny(), some]), "some pods only").to.deep.equal(noDns);
+    expect(messages([nsObj(), deny(), otherPort]), "another port").to.deep.equal(noDns);
+    expect(messages([nsObj(), deny(), ingressOnly]), "not an Egress policy").to.deep.equal(noDns);
   });
   const cases: [string, PolicyObject[], string][] = [
     ["no policy at all", [nsObj()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
@@ -297,6 +359,8 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
     expect(pdbHits([d(2), pdb({ app: "web" })])).to.deep.equal([]);
     expect(pdbHits([d(2), pdb({ app: "other" })]), "selects other pods").to.deep.equal(missing);
     expect(pdbHits([d(2), pdb({ app: "web" }, "elsewhere")]), "in another namespace").to.deep.equal(missing);
+    expect(pdbHits([d(2), pdb({ app: "web", tier: "other" })]), "selects only some of the labels").to.deep.equal(missing);
+    expect(pdbHits([d(1), { ...hpa, obj: { ...hpa.obj, spec: { scaleTargetRef: { kind: "Deployment", name: "other" } } } }]), "an HPA of another Deployment").to.deep.equal([]);
   });
 });
 
@@ -335,6 +399,13 @@ describe("app NetworkPolicy layer", () => {
       expect(hits[0]).to.match(/^applies to web: /).and.to.match(says);
     });
   }
+
+  it("names every app a policy applies to", () => {
+    const other = goodDeployment();
+    other.metadata.name = "api";
+    const hits = checkStack([asPolicy(goodDeployment()), asPolicy(other), np({ podSelector: {}, policyTypes: ["Egress"], egress: [{}] })]).filter((v) => v.policy === "app-network-policy");
+    expect(hits.map((v) => `${v.resource}: ${v.message}`)).to.deep.equal(["kubernetes:networking.k8s.io/v1:NetworkPolicy web: applies to web, api: egress[0] has no to, so it reaches every destination (allowed: named namespaces or pods)"]);
+  });
 
   it("also polices a namespace-wide policy where our apps run (it applies to them too)", () => {
     expect(appHits({ podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }] }] })).to.have.length(1);
