@@ -71,6 +71,18 @@ function tcpPort(workload: Res, portName: string): { protocol: string; port: num
 /** istiod serves xDS and certificates to sidecars on 15012 (Istio's "Ports used by Istio" table). */
 const ISTIOD_XDS = [{ protocol: "TCP", port: 15012 }];
 
+/** The peers an app policy may name, read off the graph: entry points, Prometheus, istiod, Redis. */
+function platformPeers(g: Graph) {
+  const redis = g.find(T.statefulSet, "redis")[0];
+  return {
+    nginx: podsInNamespace(chartNamespace(g, "ingress-nginx")),
+    gateway: podsInNamespace(chartNamespace(g, "gateway")),
+    prometheus: podsInNamespace(chartNamespace(g, "kube-prometheus-stack")),
+    istiod: { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS },
+    toRedis: redis ? { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") } : undefined,
+  };
+}
+
 /**
  * An app's NetworkPolicy, whole: it selects the app's pods, admits exactly `from` on the app port
  * and nothing else, and reaches exactly `egress`. An extra rule or peer (an empty podSelector or
@@ -244,13 +256,8 @@ describe("app variants", () => {
     });
 
     it("admits only each app's entry point and Prometheus, and lets only stats reach Redis (whole policies)", () => {
-      const nginx = podsInNamespace(chartNamespace(g, "ingress-nginx"));
-      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
-      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
-      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
-      const redis = g.one(T.statefulSet, "redis");
-      const toRedis = { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") };
-      expectPolicyExactly(g, "stats", [nginx, prometheus], [toRedis, istiod]);
+      const { nginx, gateway, prometheus, istiod, toRedis } = platformPeers(g);
+      expectPolicyExactly(g, "stats", [nginx, prometheus], [toRedis!, istiod]);
       expectPolicyExactly(g, "pingpong", [nginx, prometheus], [istiod]);
       expectPolicyExactly(g, "logoutput", [gateway, prometheus], [istiod]);
     });
@@ -316,12 +323,8 @@ describe("app variants", () => {
     });
 
     it("admits only each app's entry point and Prometheus; only stats reaches Redis, all reach istiod (whole policies)", () => {
-      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
-      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
-      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
-      const redis = g.one(T.statefulSet, "redis");
-      const toRedis = { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") };
-      expectPolicyExactly(g, "stats", [podsInNamespace(chartNamespace(g, "ingress-nginx")), prometheus], [toRedis, istiod]);
+      const { nginx, prometheus, gateway, istiod, toRedis } = platformPeers(g);
+      expectPolicyExactly(g, "stats", [nginx, prometheus], [toRedis!, istiod]);
       expectPolicyExactly(g, "pingpong", [gateway, prometheus], [istiod]);
       expectPolicyExactly(g, "logoutput", [gateway, prometheus], [istiod]);
     });
@@ -370,13 +373,9 @@ describe("app variants", () => {
     });
 
     it("admits only pingpong's and logoutput's entry point and Prometheus; both reach Redis and istiod, nothing else (whole policies)", () => {
-      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
-      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
-      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
-      const redis = g.one(T.statefulSet, "redis");
-      const toRedis = { to: [podsInNamespace(redis.inputs.metadata.namespace)], ports: tcpPort(redis, "redis") };
-      expectPolicyExactly(g, "pingpong", [gateway, prometheus], [toRedis, istiod]);
-      expectPolicyExactly(g, "logoutput", [gateway, prometheus], [toRedis, istiod]);
+      const { prometheus, gateway, istiod, toRedis } = platformPeers(g);
+      expectPolicyExactly(g, "pingpong", [gateway, prometheus], [toRedis!, istiod]);
+      expectPolicyExactly(g, "logoutput", [gateway, prometheus], [toRedis!, istiod]);
     });
   });
 
@@ -424,10 +423,7 @@ describe("app variants", () => {
     });
 
     it("admits logoutput as pingpong's only caller besides its entry point and Prometheus (whole policies)", () => {
-      const nginx = podsInNamespace(chartNamespace(g, "ingress-nginx"));
-      const gateway = podsInNamespace(chartNamespace(g, "gateway"));
-      const prometheus = podsInNamespace(chartNamespace(g, "kube-prometheus-stack"));
-      const istiod = { to: [podsInNamespace(chartNamespace(g, "istiod"))], ports: ISTIOD_XDS };
+      const { nginx, gateway, prometheus, istiod } = platformPeers(g);
       const toPingpong = { to: [podsOf(g, "pingpong")], ports: tcpPort(g.one(T.deployment, "pingpong"), "http") };
       expectPolicyExactly(g, "pingpong", [nginx, prometheus, podsOf(g, "logoutput")], [istiod]);
       expectPolicyExactly(g, "logoutput", [gateway, prometheus], [toPingpong, istiod]);
