@@ -3,6 +3,8 @@ import { createRuntime, type RoleHandle, type Runtime } from "./lib/service";
 import { installShutdown } from "./lib/shutdown";
 import * as logoutput from "./roles/logoutput";
 import * as pingpong from "./roles/pingpong";
+import * as smsApp from "./roles/sms-app";
+import * as smsModel from "./roles/sms-model";
 import * as stats from "./roles/stats";
 
 /**
@@ -17,6 +19,10 @@ async function startRole(config: AppConfig, runtime: Runtime): Promise<RoleHandl
       return pingpong.start(config, runtime);
     case "logoutput":
       return logoutput.start(config, runtime);
+    case "sms-app":
+      return smsApp.start(config, runtime);
+    case "sms-model":
+      return smsModel.start(config, runtime);
   }
 }
 

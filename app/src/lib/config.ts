@@ -9,7 +9,7 @@ import { z } from "zod";
  * reading `kubectl logs` knows which env var of the Deployment to fix.
  */
 
-export const ROLES = ["stats", "pingpong", "logoutput"] as const;
+export const ROLES = ["stats", "pingpong", "logoutput", "sms-app", "sms-model"] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: string | undefined): value is Role {
@@ -76,7 +76,30 @@ export interface LogoutputConfig extends BaseConfig {
   source: CountSourceConfig;
 }
 
-export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig;
+/** The SMS checker's front end (seed 004): the page, the JSON API, the version cookie. */
+export interface SmsAppConfig extends BaseConfig {
+  role: "sms-app";
+  /** Where `sms-model` answers `POST /predict` (no trailing slash). */
+  modelHost: string;
+  /** Budget for one model call; past it the user gets a 504. */
+  modelTimeoutMs: number;
+  /** The app version this process is (`v1`, `v2`): set as the version cookie and `x-app-version`. */
+  appVersion: string;
+  /** Name of the version cookie the routing matches on. */
+  sessionCookie: string;
+  /** How long the browser keeps the version cookie. */
+  sessionMaxAgeSeconds: number;
+}
+
+/** The SMS classifier (seed 004): one bundled model version, loaded at start. */
+export interface SmsModelConfig extends BaseConfig {
+  role: "sms-model";
+  /** The artefact `<modelDir>/<modelVersion>.json` to serve. */
+  modelVersion: string;
+  modelDir: string;
+}
+
+export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig | SmsAppConfig | SmsModelConfig;
 
 /** Thrown with every problem found, so the operator fixes them all in one go. */
 export class ConfigError extends Error {
@@ -182,6 +205,26 @@ const httpUrl = z
     return raw.replace(/\/+$/, "");
   });
 
+/** A version name as the routing and the artefacts use it: `v1`, `v2`, `v3`, … */
+const versionName = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    if (!/^v[0-9]{1,3}$/.test(raw)) return fail(ctx, `invalid value ${shown(raw)} (allowed: v followed by a number, e.g. v1)`);
+    return raw;
+  });
+
+/** RFC 6265 cookie-name characters we accept (a token without separators). */
+const cookieName = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) return fail(ctx, `invalid value ${shown(raw)} (allowed: 1-64 letters, digits, '_', '-')`);
+    return raw;
+  });
+
 /** REDIS_URL may carry a password, so it is never echoed back. */
 const redisUrl = z
   .string()
@@ -220,12 +263,21 @@ const envSchema = z.object({
   LOG_INTERVAL_MS: integer(10, 3_600_000, 5000),
   PINGPONG_URL: httpUrl,
   PINGPONG_TIMEOUT_MS: integer(50, 60_000, 2000),
+  MODEL_HOST: httpUrl,
+  MODEL_TIMEOUT_MS: integer(50, 120_000, 5000),
+  APP_VERSION: versionName,
+  SESSION_COOKIE: cookieName,
+  SESSION_MAX_AGE_SECONDS: integer(60, 31_536_000, 3600),
+  MODEL_VERSION: versionName,
+  MODEL_DIR: optionalText,
 });
 
 type Env = z.output<typeof envSchema>;
 
 /** The image's default state directory; the Pulumi program mounts a volume there. */
 export const DEFAULT_STATE_DIR = "/var/lib/statefleet";
+/** Where the build puts the trained model artefacts (`dist/models/<version>.json`). */
+export const DEFAULT_MODEL_DIR = path.resolve(__dirname, "..", "models");
 
 /**
  * Parses the environment for `role`. Empty variables count as unset, because a Kubernetes
@@ -273,6 +325,22 @@ export function loadConfig(role: Role, rawEnv: NodeJS.ProcessEnv): AppConfig {
       if (source) config = { ...base, role, logIntervalMs: e.LOG_INTERVAL_MS, source };
       break;
     }
+    case "sms-app": {
+      if (e.MODEL_HOST === undefined) problems.push("MODEL_HOST: required (allowed: the model's http:// or https:// URL, e.g. http://sms-model:8080)");
+      else config = {
+        ...base,
+        role,
+        modelHost: e.MODEL_HOST,
+        modelTimeoutMs: e.MODEL_TIMEOUT_MS,
+        appVersion: e.APP_VERSION ?? "v1",
+        sessionCookie: e.SESSION_COOKIE ?? "user-session",
+        sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+      };
+      break;
+    }
+    case "sms-model":
+      config = { ...base, role, modelVersion: e.MODEL_VERSION ?? "v1", modelDir: path.resolve(e.MODEL_DIR ?? DEFAULT_MODEL_DIR) };
+      break;
   }
   if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
   return config;
