@@ -57,3 +57,33 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}`);
 }
+
+/** One POST on a fresh connection; `body` is sent as given (a test may send broken JSON on purpose). */
+export function post(url: string, body: string, options: GetOptions & { contentType?: string } = {}): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const headers = { "content-type": options.contentType ?? "application/json", "content-length": String(Buffer.byteLength(body)), ...(options.headers ?? {}) };
+    const req = http.request(url, { method: "POST", headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error(`POST ${url} timed out`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The value of one sample of a Prometheus text exposition (`name{a="b"}`, labels in the order the
+ * exposition prints them). A missing series fails, unless `absent` says what it counts as.
+ */
+export function sample(exposition: string, series: string, absent?: number): number {
+  for (const line of exposition.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    if (space > 0 && line.slice(0, space) === series) return Number(line.slice(space + 1));
+  }
+  if (absent !== undefined) return absent;
+  throw new Error(`series ${series} is not in the exposition`);
+}

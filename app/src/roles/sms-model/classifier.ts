@@ -47,7 +47,7 @@ export interface ModelArtefact {
   logLikelihood: Record<Label, number[]>;
 }
 
-const TOKEN_RE = /[a-z0-9$£€!']+/g;
+const TOKEN_RE = /[a-z0-9$£€']+|!+/g;
 
 /**
  * Lower-cased word tokens; numbers collapse to `<num>` (prices, phone numbers and codes say
