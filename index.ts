@@ -19,6 +19,7 @@ import { Redis } from "./components/data/redis";
 import { ApiApp } from "./components/variants/api";
 import { PingPongApp } from "./components/variants/pingpong";
 import { appUrl } from "./components/variants/platform";
+import { SmsApp } from "./components/variants/sms";
 import { StatsApp } from "./components/variants/stats";
 import { stackOutputs } from "./components/stack-outputs";
 
@@ -93,6 +94,7 @@ const appArgs = {
 const stats = cfg.apps.stats.enabled ? new StatsApp("stats", { ...appArgs, config: cfg.apps.stats }, k8sOpts) : undefined;
 const pingpong = cfg.apps.pingpong.enabled ? new PingPongApp("pingpong", { ...appArgs, config: cfg.apps.pingpong }, k8sOpts) : undefined;
 const api = cfg.apps.api.enabled ? new ApiApp("api", { ...appArgs, config: cfg.apps.api }, k8sOpts) : undefined;
+const sms = cfg.apps.sms.enabled ? new SmsApp("sms", { ...appArgs, config: cfg.apps.sms }, k8sOpts) : undefined;
 
 // ── outputs ──
 // Only the outputs this stack has: a top-level `undefined` makes the engine warn
@@ -139,4 +141,6 @@ export = stackOutputs({
   logoutputUrl: appUrl(cluster.entry, pingpong?.logoutputRoute),
   /** The api's `/api/data` (absent when api is off or not exposed); the load runner's base URL is this without `/api/data`. */
   apiUrl: appUrl(cluster.entry, api?.route),
+  /** The SMS checker's page through the Istio gateway (absent when sms is off). */
+  smsUrl: appUrl(cluster.entry, sms?.route),
 });

@@ -18,6 +18,8 @@ export interface ServiceMonitorArgs {
   service: pulumi.Resource;
   /** Anything else it must wait for (e.g. the app's namespace). */
   dependsOn?: pulumi.Resource[];
+  /** Pod labels copied onto every scraped series (e.g. `version`, so dashboards can compare versions). */
+  podTargetLabels?: string[];
 }
 
 /** A ServiceMonitor the Prometheus operator picks up, created after its CRD and the Service. */
@@ -25,6 +27,7 @@ export function serviceMonitor(resourceName: string, args: ServiceMonitorArgs, p
   const spec: IServiceMonitor["spec"] = {
     selector: { matchLabels: args.selector },
     endpoints: [{ port: args.port, path: "/metrics", interval: "30s", scrapeTimeout: "10s" }],
+    ...(args.podTargetLabels && args.podTargetLabels.length > 0 ? { podTargetLabels: args.podTargetLabels } : {}),
   };
   return new k8s.apiextensions.CustomResource(
     resourceName,

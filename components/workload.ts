@@ -121,6 +121,11 @@ export interface WorkloadArgs {
   shutdownTimeoutSeconds?: number;
   /** Resources every child waits for (the namespace, …); the data services are added from `state`. */
   dependsOn?: pulumi.Resource[];
+  /**
+   * Extra pod labels (e.g. the mesh's `app` / `version`, which routing selects on). The
+   * ServiceMonitor copies them onto every scraped series (`podTargetLabels`).
+   */
+  podLabels?: Record<string, string>;
 }
 
 /** The Istio `uri` rewrite pair for a prefix: `/p` and `/p/...` both reach the app as `/...`. */
@@ -215,7 +220,7 @@ export class Workload extends pulumi.ComponentResource {
       podsWaitFor.push(mongo.ready);
     }
 
-    const podLabels = { ...labels(name, args.component), ...podExtraLabels };
+    const podLabels = { ...labels(name, args.component), ...podExtraLabels, ...(args.podLabels ?? {}) };
     const env: K8sInputs.core.v1.EnvVar[] = [
       { name: "PORT", value: String(APP_PORT) },
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -326,7 +331,11 @@ export class Workload extends pulumi.ComponentResource {
     }
 
     if (args.monitoring) {
-      serviceMonitor(name, { name, namespace: ns, labels: labels(name, args.component), selector: sel, port: "http", monitoring: args.monitoring, service: this.service, dependsOn: waitFor }, this);
+      serviceMonitor(
+        name,
+        { name, namespace: ns, labels: labels(name, args.component), selector: sel, port: "http", monitoring: args.monitoring, service: this.service, dependsOn: waitFor, podTargetLabels: Object.keys(args.podLabels ?? {}) },
+        this,
+      );
     }
 
     const exp = args.exposure;

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { hostName, pathPrefix, quantity, resourcesDefault } from "./common";
+import { autoscaleSchema } from "./scaling";
+import { smsSchema } from "./sms";
 
 /** Where a variant's traffic comes in. */
 export const exposureSchema = (defaultPath: string, stripPrefixDefault = true) =>
@@ -20,14 +22,8 @@ export const exposureSchema = (defaultPath: string, stripPrefixDefault = true) =
     .prefault({});
 export type ExposureConfig = z.infer<ReturnType<typeof exposureSchema>>;
 
-/** HorizontalPodAutoscaler bounds. */
-export const autoscaleSchema = z.strictObject({
-  min: z.number().int().min(1).max(100),
-  max: z.number().int().min(1).max(100),
-  /** Target average CPU utilisation, percent of the request. */
-  cpuPercent: z.number().int().min(10).max(100).default(70),
-});
-export type AutoscaleConfig = z.infer<typeof autoscaleSchema>;
+// In its own module so that config/sms.ts can use it without importing this file back.
+export { autoscaleSchema, type AutoscaleConfig } from "./scaling";
 
 /** Keys every variant has: on/off, scaling (replicas XOR autoscale), resources. */
 const common = {
@@ -130,5 +126,6 @@ export const appsSchema = z
     stats: statsSchema,
     pingpong: pingpongSchema,
     api: apiSchema,
+    sms: smsSchema,
   })
   .prefault({});

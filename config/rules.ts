@@ -1,6 +1,7 @@
 import type { ParsedStack } from "./schema";
 import type { ConfigProblem } from "./errors";
 import { MONGO_MIN_CACHE_GB, quantityValue, redisMemoryBytes } from "./data";
+import { smsProblems } from "./sms";
 
 const NS = "statefleet";
 const p = (path: string, message: string): ConfigProblem => ({ path: `${NS}:${path}`, message });
@@ -63,6 +64,7 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
     out.push(p("apps.pingpong.logoutput.enabled", `true while pingpong is disabled; logoutput shows pingpong's count (allowed: false, or enable apps.pingpong)`));
   }
   out.push(...apiProblems(cfg));
+  out.push(...smsProblems(cfg.apps.sms, { monitoring: cfg.monitoring.enabled }, `${NS}:apps.sms`));
   out.push(...routeProblems(cfg));
   out.push(...dataProblems(cfg));
   out.push(...platformProblems(cfg));

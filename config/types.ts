@@ -1,6 +1,9 @@
 import type { ParsedStack } from "./schema";
 import type { K3dConfig, AksConfig } from "./cluster";
 import type { AutoscaleConfig } from "./apps";
+import type { SmsConfig } from "./sms";
+
+export type { SmsConfig } from "./sms";
 
 /** Fixed replicas or an HPA, resolved from `replicas` / `autoscale`. */
 export type Scaling = { kind: "fixed"; replicas: number } | ({ kind: "autoscale" } & AutoscaleConfig);
@@ -31,5 +34,5 @@ export interface StackConfig {
   redis: ParsedStack["redis"];
   mongo: ParsedStack["mongo"];
   monitoring: ParsedStack["monitoring"];
-  apps: { stats: StatsConfig; pingpong: PingPongConfig; api: ApiConfig };
+  apps: { stats: StatsConfig; pingpong: PingPongConfig; api: ApiConfig; sms: SmsConfig };
 }
