@@ -16,13 +16,13 @@ export const VARIANTS = {
   devPreview: { stack: "dev", preview: true },
   aksPreview: { stack: "aks", preview: true },
   /** Monitoring off: no kube-prometheus-stack, and no ServiceMonitor asked of ingress-nginx. */
-  devNoMonitoring: { stack: "dev", overrides: { "statefleet:monitoring": { enabled: false } } },
-  /** Istio off (logoutput, which used the gateway, is not exposed). */
+  devNoMonitoring: { stack: "dev", overrides: { "statefleet:monitoring": { enabled: false }, "statefleet:apps": { sms: { alert: { enabled: false }, dashboards: false } } } },
+  /** Istio off (logoutput, which used the gateway, is not exposed; sms, which needs it, is off). */
   devNoIstio: {
     stack: "dev",
     overrides: {
       "statefleet:istio": { enabled: false, gateway: { enabled: false } },
-      "statefleet:apps": { pingpong: { logoutput: { exposure: { via: "none" } } } },
+      "statefleet:apps": { pingpong: { logoutput: { exposure: { via: "none" } } }, sms: { enabled: false } },
     },
   },
   /** ingress-nginx off: the apps and Grafana (grafanaVia auto) use the Istio gateway. */

@@ -121,7 +121,12 @@ describe("sms variant (seed 004)", () => {
       expect(rule.inputs.spec.groups[0].rules[0]).to.include({ alert: "HighRequestRate", for: "2m" });
       const boards = g.find(T.configMap, /^sms-dashboard-/);
       expect(boards.map((b) => Object.keys(b.inputs.data)[0]).sort()).to.deep.equal(["sms-ab.json", "sms-overview.json"]);
-      for (const b of boards) expect(b.inputs.metadata.labels).to.include({ grafana_dashboard: "1" });
+      // The label Grafana's sidecar looks for is what our Helm values tell it (and, at chart 88.5.3,
+      // the grafana subchart's own default: sidecar.dashboards.label grafana_dashboard, labelValue "1").
+      const release = g.find("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "kube-prometheus-stack") as Res;
+      const sidecar = release.inputs.values.grafana.sidecar.dashboards;
+      expect(sidecar.searchNamespace).to.equal("ALL");
+      for (const b of boards) expect(b.inputs.metadata.labels[sidecar.label]).to.equal(sidecar.labelValue);
     });
 
     it("exports the page's URL on the Istio gateway's host port", async () => {

@@ -18,14 +18,17 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
     overrides: { "statefleet:apps": { stats: { state: "shared-volume", affinity: "client-ip", replicas: undefined, autoscale: { min: 2, max: 4 } } } },
   }],
   ["dev", "everything on Redis, monitoring off", {
-    overrides: { "statefleet:monitoring": { enabled: false }, "statefleet:apps": { stats: { state: "redis" }, pingpong: { state: "redis", replicas: 3 } } },
+    overrides: { "statefleet:monitoring": { enabled: false }, "statefleet:apps": { stats: { state: "redis" }, pingpong: { state: "redis", replicas: 3 }, sms: { alert: { enabled: false }, dashboards: false } } },
+  }],
+  ["dev", "sms at 50/50 with autoscaled versions, no shadow", {
+    overrides: { "statefleet:apps": { sms: { weights: { v1: 50, v2: 50 }, app: { v1: { replicas: undefined, autoscale: { min: 2, max: 5 } } }, shadow: { enabled: false } } } },
   }],
   ["aks", "Istio and ingress-nginx off, apps internal", {
     overrides: {
       "statefleet:istio": { enabled: false, gateway: { enabled: false } },
       "statefleet:ingress": { nginx: { enabled: false } },
       "statefleet:monitoring": { enabled: false },
-      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } }, api: { exposure: { via: "none" } } },
+      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } }, api: { exposure: { via: "none" } }, sms: { enabled: false } },
     },
   }],
   ["dev", "stats and pingpong on MongoDB, pingpong scaled, api on the Istio gateway writing directly without a cache", {
@@ -41,7 +44,7 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
     overrides: {
       "statefleet:redis": { enabled: false },
       "statefleet:monitoring": { enabled: false },
-      "statefleet:apps": { stats: { state: "mongo" }, pingpong: { state: "mongo" }, api: { cache: "none" } },
+      "statefleet:apps": { stats: { state: "mongo" }, pingpong: { state: "mongo" }, api: { cache: "none" }, sms: { alert: { enabled: false }, dashboards: false } },
     },
   }],
 ];

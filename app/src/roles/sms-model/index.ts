@@ -13,7 +13,7 @@ export function loadModel(config: Pick<SmsModelConfig, "modelDir" | "modelVersio
   try {
     artefact = JSON.parse(readFileSync(file, "utf8")) as ModelArtefact;
   } catch (err) {
-    throw new Error(`MODEL_VERSION=${config.modelVersion}: cannot load ${file} (${(err as Error).message}); the image ships the versions its build trained (npm run build)`);
+    throw new Error(`MODEL_VERSION=${config.modelVersion}: cannot load ${file} (${(err as Error).message}); the image ships the versions its build trained (npm run build)`, { cause: err });
   }
   if (artefact.format !== 1 || artefact.version !== config.modelVersion) {
     throw new Error(`MODEL_VERSION=${config.modelVersion}: ${file} is not a format-1 artefact of that version`);
