@@ -13,6 +13,7 @@ import * as YAML from "yaml";
 import { dashboardExpressions } from "../components/variants/sms-monitoring";
 import { RunningRole, request } from "./harness/app-roles";
 import { evaluate } from "./harness/evaluate";
+import { graphOf } from "./platform-graphs";
 import type { Graph } from "./harness/graph";
 
 const NS = "statefleet-apps";
@@ -51,7 +52,7 @@ describe("sms alert and dashboards (promtool, real metric names)", function () {
   let dashboards: Record<string, object>;
 
   before(async () => {
-    g = await evaluate("dev");
+    g = await graphOf("dev");
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "statefleet-promtool-"));
     rules = g.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "sms-alerts").inputs.spec;
     dashboards = Object.fromEntries(

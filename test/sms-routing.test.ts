@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import { evaluate } from "./harness/evaluate";
+import { graphOf } from "./platform-graphs";
 import type { Graph, Res } from "./harness/graph";
 import { CookieJar, MeshRouter, seededRandom, type IstioObject, type MeshRequest } from "./harness/istio-routing";
 import { RunningRole, request } from "./harness/app-roles";
@@ -128,7 +129,7 @@ describe("sms routing: 10,000 simulated users against the program's own Istio ob
   const weights = (v1: number, v2: number) => ({ overrides: { "statefleet:apps": { sms: { weights: { v1, v2 } } } } });
 
   before(async () => {
-    graphs["90/10"] = await evaluate("dev");
+    graphs["90/10"] = await graphOf("dev");
     cookies = await realCookies(graphs["90/10"] as Graph);
   });
 

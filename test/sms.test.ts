@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parseStackConfig, ConfigError } from "../config";
 import { evaluate, stackFileConfig, valueOf } from "./harness/evaluate";
+import { graphOf } from "./platform-graphs";
 import type { Graph, Res } from "./harness/graph";
 import { validateManifests } from "./harness/manifests";
 import { policyViolations } from "./harness/policies";
@@ -52,7 +53,7 @@ describe("sms variant (seed 004)", () => {
   describe("dev stack", () => {
     let g: Graph;
     before(async () => {
-      g = await evaluate("dev");
+      g = await graphOf("dev");
     });
 
     it("runs every version as its own Deployment with app/version pod labels and the dev file's replicas", () => {
