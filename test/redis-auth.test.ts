@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { evaluate } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
 import { MOCK_SECRET_PREFIX } from "./harness/mocks";
+import { freePort } from "./harness/net";
 
 const T = { sts: "kubernetes:apps/v1:StatefulSet", secret: "kubernetes:core/v1:Secret" };
 const DATA_NS = "statefleet-data";
@@ -111,16 +112,6 @@ function send(port: number, ...cmds: string[][]): Promise<string[]> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 describe("a real redis-server started like the container (dev stack's args and Secret file)", function () {
   this.timeout(30_000);

@@ -4,25 +4,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as path from "node:path";
 import { REPO_ROOT } from "./evaluate";
+import { freePort } from "./net";
 
 export interface RoleResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 }
 
 export function request(url: string, method = "GET", body?: string): Promise<RoleResponse> {

@@ -28,22 +28,24 @@ export interface RoleHandle {
 export interface ServiceSpec {
   config: BaseConfig;
   runtime: Runtime;
-  readiness: ReadinessCheck;
+  /** Why the role is not ready; omitted: a role with nothing to wait for is ready once it listens. */
+  readiness?: ReadinessCheck;
   /** The role's own routes. */
   routes(app: FastifyInstance): void;
   /** Runs after the last in-flight request finished: flush and close stores, stop timers. */
-  closeResources(): Promise<void>;
+  closeResources?(): Promise<void>;
 }
 
 /** Builds the shared HTTP layer around a role's routes and starts listening. */
 export async function startService(spec: ServiceSpec): Promise<RoleHandle> {
   const { config, runtime } = spec;
-  const http = createHttpServer({ config, logger: runtime.logger, metrics: runtime.metrics, readiness: spec.readiness });
+  const closeResources = spec.closeResources ?? (async () => undefined);
+  const http = createHttpServer({ config, logger: runtime.logger, metrics: runtime.metrics, readiness: spec.readiness ?? (async () => undefined) });
   spec.routes(http.app);
   try {
     await http.app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    await spec.closeResources().catch(() => undefined);
+    await closeResources().catch(() => undefined);
     throw err;
   }
   const address = http.app.server.address();
@@ -62,7 +64,7 @@ export async function startService(spec: ServiceSpec): Promise<RoleHandle> {
         // fastify.close stops the listener, closes idle keep-alive sockets, answers 503 to
         // new requests on busy ones, and resolves once in-flight requests have completed.
         await http.app.close();
-        await spec.closeResources();
+        await closeResources();
       })();
       return closing;
     },

@@ -31,15 +31,22 @@ export interface GetOptions {
  * servers must never send a request down a socket of the previous process.
  */
 export function get(url: string, options: GetOptions = {}): Promise<Res> {
+  return send(url, "GET", undefined, options);
+}
+
+function send(url: string, method: string, body: string | undefined, options: GetOptions & { contentType?: string }): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: options.headers ?? {}, agent: false }, (res) => {
+    const headers: Record<string, string> =
+      body === undefined ? { ...(options.headers ?? {}) } : { "content-type": options.contentType ?? "application/json", "content-length": String(Buffer.byteLength(body)), ...(options.headers ?? {}) };
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", reject);
     });
-    req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on("error", reject);
+    req.end(body);
   });
 }
 
@@ -60,18 +67,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 
 /** One POST on a fresh connection; `body` is sent as given (a test may send broken JSON on purpose). */
 export function post(url: string, body: string, options: GetOptions & { contentType?: string } = {}): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const headers = { "content-type": options.contentType ?? "application/json", "content-length": String(Buffer.byteLength(body)), ...(options.headers ?? {}) };
-    const req = http.request(url, { method: "POST", headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error(`POST ${url} timed out`)));
-    req.on("error", reject);
-    req.end(body);
-  });
+  return send(url, "POST", body, options);
 }
 
 /**

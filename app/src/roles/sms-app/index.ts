@@ -75,8 +75,6 @@ export async function start(config: SmsAppConfig, runtime: Runtime = createRunti
   return startService({
     config,
     runtime,
-    readiness: async () => undefined,
-    closeResources: async () => undefined,
     routes(app) {
       rawBodies(app);
       app.addHook("onSend", async (_request, reply, payload) => {

@@ -49,8 +49,6 @@ export async function start(config: SmsModelConfig, runtime: Runtime = createRun
   return startService({
     config,
     runtime,
-    readiness: async () => undefined,
-    closeResources: async () => undefined,
     routes(app) {
       rawBodies(app);
       app.post("/predict", async (request, reply) => {
