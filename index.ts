@@ -132,7 +132,7 @@ export = stackOutputs({
    * The variants this stack runs. `npm run smoke` checks each one at its `<variant>Url` output and
    * fails for one it has no check for; a variant without a URL output is on but not exposed.
    */
-  enabledVariants: [...(stats ? ["stats"] : []), ...(pingpong ? ["pingpong"] : []), ...(pingpong?.logoutput ? ["logoutput"] : []), ...(api ? ["api"] : [])],
+  enabledVariants: [...(stats ? ["stats"] : []), ...(pingpong ? ["pingpong"] : []), ...(pingpong?.logoutput ? ["logoutput"] : []), ...(api ? ["api"] : []), ...(sms ? ["sms"] : [])],
   /** The stats page (absent when stats is off or not exposed). */
   statsUrl: appUrl(cluster.entry, stats?.route),
   /** `curl` it for `pong N` (absent when pingpong is off or not exposed). */

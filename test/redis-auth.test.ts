@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { evaluate } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
 import { MOCK_SECRET_PREFIX } from "./harness/mocks";
-import { freePort } from "./harness/net";
+import { freePort } from "../app/test/helpers/net";
 
 const T = { sts: "kubernetes:apps/v1:StatefulSet", secret: "kubernetes:core/v1:Secret" };
 const DATA_NS = "statefleet-data";

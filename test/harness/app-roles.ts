@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
 import { REPO_ROOT } from "./evaluate";
-import { freePort } from "./net";
+import { freePort } from "../../app/test/helpers/net";
 
 export interface RoleResponse {
   status: number;
