@@ -343,7 +343,7 @@ describe("api variant (seed 002) and state: mongo", () => {
     });
 
     it("monitoring off: no dashboard, no ServiceMonitor, Prometheus no longer admitted", async () => {
-      const g = await evaluate("dev", { overrides: { "statefleet:monitoring": { enabled: false } } });
+      const g = await evaluate("dev", { overrides: { "statefleet:monitoring": { enabled: false }, "statefleet:apps": { sms: { alert: { enabled: false }, dashboards: false } } } });
       expect(g.has(T.configMap, "api-dashboard")).to.equal(false);
       expect(g.has(T.serviceMonitor, "api")).to.equal(false);
       expect(policy(g, "api").inputs.spec.ingress).to.deep.equal([{ from: [{ namespaceSelector: nsSel("ingress-nginx") }], ports: appPort }]);
