@@ -1,6 +1,7 @@
 import { ConfigError, ROLES, isRole, loadConfig, type AppConfig, type Role } from "./lib/config";
 import { createRuntime, type RoleHandle, type Runtime } from "./lib/service";
 import { installShutdown } from "./lib/shutdown";
+import { startApi } from "./roles/api/cluster";
 import * as logoutput from "./roles/logoutput";
 import * as pingpong from "./roles/pingpong";
 import * as smsApp from "./roles/sms-app";
@@ -23,6 +24,8 @@ async function startRole(config: AppConfig, runtime: Runtime): Promise<RoleHandl
       return smsApp.start(config, runtime);
     case "sms-model":
       return smsModel.start(config, runtime);
+    case "api":
+      return startApi(config, runtime);
   }
 }
 

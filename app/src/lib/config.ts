@@ -9,7 +9,7 @@ import { z } from "zod";
  * reading `kubectl logs` knows which env var of the Deployment to fix.
  */
 
-export const ROLES = ["stats", "pingpong", "logoutput", "sms-app", "sms-model"] as const;
+export const ROLES = ["stats", "pingpong", "logoutput", "sms-app", "sms-model", "api"] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: string | undefined): value is Role {
@@ -18,9 +18,7 @@ export function isRole(value: string | undefined): value is Role {
 
 /** Every value the container contract allows for `STATE`. */
 export const STATE_KINDS = ["pod", "shared-volume", "redis", "mongo"] as const;
-/** The strategies implemented so far; `mongo` arrives with a later issue. */
-export type StoreKind = "pod" | "shared-volume" | "redis";
-const IMPLEMENTED: readonly string[] = ["pod", "shared-volume", "redis"];
+export type StoreKind = (typeof STATE_KINDS)[number];
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,6 +30,15 @@ export interface RedisSettings {
   commandTimeoutMs: number;
 }
 
+export interface MongoSettings {
+  /** The full connection string (may carry credentials: never log it unredacted). */
+  url: string;
+  /** The database named in the connection string's path. */
+  database: string;
+  /** Longest an operation waits for a reachable server before the request is answered 503. */
+  timeoutMs: number;
+}
+
 /** Where a role keeps its state; chosen once from `STATE`. */
 export interface StoreConfig {
   kind: StoreKind;
@@ -40,6 +47,7 @@ export interface StoreConfig {
   /** Names this replica's shard file on a shared volume. */
   podName: string;
   redis: RedisSettings | undefined;
+  mongo: MongoSettings | undefined;
 }
 
 /** Settings every role shares. */
@@ -99,7 +107,25 @@ export interface SmsModelConfig extends BaseConfig {
   modelDir: string;
 }
 
-export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig | SmsAppConfig | SmsModelConfig;
+
+export const API_WRITE_MODES = ["direct", "batched"] as const;
+export const API_CACHE_KINDS = ["none", "redis"] as const;
+
+/** The api role (seed 002): documents in MongoDB, read ids optionally cached in Redis. */
+export interface ApiConfig extends BaseConfig {
+  role: "api";
+  mongo: MongoSettings;
+  /** `direct`: the seed's 5 inserts per request; `batched`: write-behind with group commit. */
+  writes: (typeof API_WRITE_MODES)[number];
+  batchMaxDocs: number;
+  batchMaxWaitMs: number;
+  queueMaxDocs: number;
+  cache: { kind: "none" } | { kind: "redis"; redis: RedisSettings; ttlSeconds: number };
+  /** Processes per pod (node:cluster); 1 runs without a cluster primary. */
+  workers: number;
+}
+
+export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig | SmsAppConfig | SmsModelConfig | ApiConfig;
 
 /** Thrown with every problem found, so the operator fixes them all in one go. */
 export class ConfigError extends Error {
@@ -245,6 +271,34 @@ const redisUrl = z
     return raw;
   });
 
+/**
+ * MONGO_URL may carry a password, so it is never echoed back. The database is the path of the
+ * connection string (`mongodb://user:pw@host:27017/statefleet?authSource=statefleet`), as
+ * with every MongoDB tool, so one Secret value says everything.
+ */
+const mongoUrl = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const allowed = "(allowed: mongodb://[user:password@]host[:port][,host…]/<database>[?options] or mongodb+srv://…)";
+    const m = /^mongodb(?:\+srv)?:\/\/([^/?#]+)(?:\/([^?#]*))?(?:\?[^#]*)?$/.exec(raw.trim());
+    if (!m) return fail(ctx, `not a MongoDB connection string ${allowed}`);
+    const hosts = (m[1] ?? "").replace(/^.*@/, "");
+    if (hosts === "") return fail(ctx, `has no host ${allowed}`);
+    let database: string;
+    try {
+      database = decodeURIComponent(m[2] ?? "");
+    } catch {
+      return fail(ctx, `has a malformed database name ${allowed}`);
+    }
+    if (database === "") return fail(ctx, `names no database: put it in the path ${allowed}`);
+    if (/[/\\. "$\0]/.test(database) || database.length > 63) {
+      return fail(ctx, `names an invalid database (MongoDB forbids /\\. "$ and more than 63 characters) ${allowed}`);
+    }
+    return { url: raw.trim(), database };
+  });
+
 const envSchema = z.object({
   PORT: integer(1, 65535, 8080),
   HOST: optionalText,
@@ -270,6 +324,15 @@ const envSchema = z.object({
   SESSION_MAX_AGE_SECONDS: integer(60, 31_536_000, 3600),
   MODEL_VERSION: versionName,
   MODEL_DIR: optionalText,
+  MONGO_URL: mongoUrl,
+  MONGO_TIMEOUT_MS: integer(100, 60_000, 2000),
+  API_WRITES: oneOf(API_WRITE_MODES, "batched"),
+  API_BATCH_MAX_DOCS: integer(5, 100_000, 500),
+  API_BATCH_MAX_WAIT_MS: integer(0, 10_000, 5),
+  API_QUEUE_MAX_DOCS: integer(5, 10_000_000, 20_000),
+  API_CACHE: oneOf(API_CACHE_KINDS, "redis"),
+  API_CACHE_TTL_SECONDS: integer(1, 86_400, 5),
+  API_WORKERS: integer(1, 64, 1),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -341,6 +404,9 @@ export function loadConfig(role: Role, rawEnv: NodeJS.ProcessEnv): AppConfig {
     case "sms-model":
       config = { ...base, role, modelVersion: e.MODEL_VERSION ?? "v1", modelDir: path.resolve(e.MODEL_DIR ?? DEFAULT_MODEL_DIR) };
       break;
+    case "api":
+      config = apiConfig(base, e, problems);
+      break;
   }
   if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
   return config;
@@ -350,29 +416,56 @@ function mapStore(store: StoreConfig | undefined): CountSourceConfig | undefined
   return store ? { kind: "store", store } : undefined;
 }
 
-function storeConfig(role: Role, e: Env, problems: string[]): StoreConfig | undefined {
-  if (!IMPLEMENTED.includes(e.STATE)) {
-    problems.push(
-      `STATE: ${shown(e.STATE)} is not supported yet by role ${role} (allowed now: ${IMPLEMENTED.join(", ")})`,
-    );
+function redisSettings(role: Role, e: Env, problems: string[], why: string): RedisSettings | undefined {
+  if (e.REDIS_URL === undefined) {
+    problems.push(`REDIS_URL: required when ${why} (allowed: redis://host:port[/db] or rediss://host:port[/db])`);
     return undefined;
   }
-  const kind = e.STATE as StoreKind;
-  let redis: RedisSettings | undefined;
-  if (kind === "redis") {
-    if (e.REDIS_URL === undefined) {
-      problems.push("REDIS_URL: required when STATE=redis (allowed: redis://host:port[/db] or rediss://host:port[/db])");
-    } else {
-      // logoutput reads the counter pingpong writes, so it shares pingpong's default prefix.
-      const owner = role === "logoutput" ? "pingpong" : role;
-      redis = {
-        url: e.REDIS_URL,
-        password: e.REDIS_PASSWORD,
-        keyPrefix: e.REDIS_KEY_PREFIX ?? `statefleet:${owner}:`,
-        commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
-      };
-    }
+  // logoutput reads the counter pingpong writes, so it shares pingpong's default prefix.
+  const owner = role === "logoutput" ? "pingpong" : role;
+  return {
+    url: e.REDIS_URL,
+    password: e.REDIS_PASSWORD,
+    keyPrefix: e.REDIS_KEY_PREFIX ?? `statefleet:${owner}:`,
+    commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+  };
+}
+
+function mongoSettings(e: Env, problems: string[], why: string): MongoSettings | undefined {
+  if (e.MONGO_URL === undefined) {
+    problems.push(`MONGO_URL: required when ${why} (allowed: mongodb://[user:password@]host[:port]/<database>[?options])`);
+    return undefined;
   }
+  return { ...e.MONGO_URL, timeoutMs: e.MONGO_TIMEOUT_MS };
+}
+
+function storeConfig(role: Role, e: Env, problems: string[]): StoreConfig | undefined {
+  const kind = e.STATE;
+  const redis = kind === "redis" ? redisSettings(role, e, problems, "STATE=redis") : undefined;
+  const mongo = kind === "mongo" ? mongoSettings(e, problems, "STATE=mongo") : undefined;
   if (problems.length > 0) return undefined;
-  return { kind, stateDir: path.resolve(e.STATE_DIR ?? DEFAULT_STATE_DIR), podName: e.POD_NAME, redis };
+  return { kind, stateDir: path.resolve(e.STATE_DIR ?? DEFAULT_STATE_DIR), podName: e.POD_NAME, redis, mongo };
+}
+
+function apiConfig(base: BaseConfig, e: Env, problems: string[]): ApiConfig | undefined {
+  const mongo = mongoSettings(e, problems, "the role is api");
+  const redis = e.API_CACHE === "redis" ? redisSettings("api", e, problems, "API_CACHE=redis") : undefined;
+  if (e.API_BATCH_MAX_DOCS > e.API_QUEUE_MAX_DOCS) {
+    problems.push(
+      `API_QUEUE_MAX_DOCS: ${e.API_QUEUE_MAX_DOCS} is smaller than API_BATCH_MAX_DOCS (${e.API_BATCH_MAX_DOCS}) ` +
+        "(allowed: a queue that holds at least one full batch)",
+    );
+  }
+  if (problems.length > 0 || mongo === undefined) return undefined;
+  return {
+    ...base,
+    role: "api",
+    mongo,
+    writes: e.API_WRITES,
+    batchMaxDocs: e.API_BATCH_MAX_DOCS,
+    batchMaxWaitMs: e.API_BATCH_MAX_WAIT_MS,
+    queueMaxDocs: e.API_QUEUE_MAX_DOCS,
+    cache: redis ? { kind: "redis", redis, ttlSeconds: e.API_CACHE_TTL_SECONDS } : { kind: "none" },
+    workers: e.API_WORKERS,
+  };
 }

@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { StoreUnavailableError } from "../state/errors";
+import { OverloadedError, StoreUnavailableError } from "../state/errors";
 import type { BaseConfig } from "./config";
 import type { Logger } from "./logger";
 import type { Metrics } from "./metrics";
@@ -12,6 +12,13 @@ export interface HttpOptions {
   logger: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck;
+  /**
+   * `json`: health, readiness and error answers as JSON (the api role's contract:
+   * `{"status":"ok","timestamp":…}`); `text` (default): plain text lines.
+   */
+  format?: "text" | "json";
+  /** What `/metrics` serves; default: this process's registry (a cluster worker asks its primary). */
+  metricsText?: () => Promise<string>;
 }
 
 /** The HTTP layer every role shares; the role only adds its own routes. */
@@ -26,6 +33,17 @@ const STORE_WARNING_INTERVAL_MS = 10_000;
 export function createHttpServer(opts: HttpOptions): HttpServer {
   const { config, logger, metrics } = opts;
   let shuttingDown = false;
+  const json = opts.format === "json";
+  /** One answer shape per format: `{"status": …, "detail": …, "timestamp": …}` or a text line. */
+  const answer = (reply: FastifyReply, code: number, status: string, detail?: string): FastifyReply => {
+    if (json) {
+      return reply
+        .code(code)
+        .type("application/json; charset=utf-8")
+        .send({ status, ...(detail !== undefined ? { detail } : {}), timestamp: new Date().toISOString() });
+    }
+    return reply.code(code).type("text/plain; charset=utf-8").send(`${detail ?? status}\n`);
+  };
 
   const app = Fastify({
     // Upcast so the instance has fastify's default logger type (roles need no pino types).
@@ -50,8 +68,15 @@ export function createHttpServer(opts: HttpOptions): HttpServer {
     request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, "response");
   });
 
-  app.setNotFoundHandler(async (_request, reply) => {
-    return reply.code(404).type("text/plain; charset=utf-8").send("not found\n");
+  app.setNotFoundHandler(async (request, reply) => {
+    // A known path asked with another method is a 405 naming the allowed ones, not a 404.
+    const url = request.url.split("?")[0] ?? "/";
+    const allowed = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"].filter((method) => app.hasRoute({ method, url }));
+    if (allowed.length > 0) {
+      void reply.header("allow", allowed.join(", "));
+      return answer(reply, 405, "error", `method ${request.method} not allowed on ${url} (allowed: ${allowed.join(", ")})`);
+    }
+    return answer(reply, 404, "error", "not found");
   });
 
   // During an outage every request fails the same way: log the first, then one summary per
@@ -67,26 +92,28 @@ export function createHttpServer(opts: HttpOptions): HttpServer {
       } else {
         suppressed++;
       }
-      return reply.code(503).type("text/plain; charset=utf-8").send(`${err.message}\n`);
+      return answer(reply, 503, "error", err.message);
+    }
+    if (err instanceof OverloadedError) {
+      void reply.header("retry-after", String(err.retryAfterSeconds));
+      return answer(reply, 503, "error", err.message);
     }
     const status = typeof (err as { statusCode?: unknown }).statusCode === "number" ? (err as { statusCode: number }).statusCode : 500;
     if (status >= 500) request.log.error({ err }, "request failed");
-    return reply
-      .code(status)
-      .type("text/plain; charset=utf-8")
-      .send(status >= 500 ? "internal error\n" : `${(err as Error).message}\n`);
+    return answer(reply, status, "error", status >= 500 ? "internal error" : (err as Error).message);
   });
 
-  app.get("/healthz", async (_request, reply) => reply.type("text/plain; charset=utf-8").send("ok\n"));
+  app.get("/healthz", async (_request, reply) => answer(reply, 200, "ok"));
 
   app.get("/readyz", async (_request, reply) => {
     const reason = shuttingDown ? "shutting down" : await opts.readiness().catch((err: unknown) => String(err));
-    if (reason !== undefined) return reply.code(503).type("text/plain; charset=utf-8").send(`not ready: ${reason}\n`);
-    return reply.type("text/plain; charset=utf-8").send("ready\n");
+    if (reason !== undefined) return answer(reply, 503, "not ready", json ? reason : `not ready: ${reason}`);
+    return answer(reply, 200, "ready");
   });
 
+  const metricsText = opts.metricsText ?? (() => metrics.registry.metrics());
   app.get("/metrics", async (_request, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(metrics.registry.contentType).send(await metricsText());
   });
 
   return {

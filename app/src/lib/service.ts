@@ -34,13 +34,24 @@ export interface ServiceSpec {
   routes(app: FastifyInstance): void;
   /** Runs after the last in-flight request finished: flush and close stores, stop timers. */
   closeResources?(): Promise<void>;
+  /** See HttpOptions.format. */
+  format?: "text" | "json";
+  /** See HttpOptions.metricsText. */
+  metricsText?: () => Promise<string>;
 }
 
 /** Builds the shared HTTP layer around a role's routes and starts listening. */
 export async function startService(spec: ServiceSpec): Promise<RoleHandle> {
   const { config, runtime } = spec;
   const closeResources = spec.closeResources ?? (async () => undefined);
-  const http = createHttpServer({ config, logger: runtime.logger, metrics: runtime.metrics, readiness: spec.readiness ?? (async () => undefined) });
+  const http = createHttpServer({
+    config,
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    readiness: spec.readiness ?? (async () => undefined),
+    ...(spec.format ? { format: spec.format } : {}),
+    ...(spec.metricsText ? { metricsText: spec.metricsText } : {}),
+  });
   spec.routes(http.app);
   try {
     await http.app.listen({ port: config.port, host: config.host });

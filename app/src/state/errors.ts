@@ -12,6 +12,17 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** Too much work queued already: answered 503 with `Retry-After`, never dropped silently. */
+export class OverloadedError extends Error {
+  constructor(
+    message: string,
+    public readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = "OverloadedError";
+  }
+}
+
 export function reasonOf(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;

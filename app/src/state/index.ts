@@ -1,10 +1,13 @@
-import type { RedisSettings, StoreConfig } from "../lib/config";
+import type { MongoSettings, RedisSettings, StoreConfig } from "../lib/config";
 import type { Logger } from "../lib/logger";
 import type { Metrics } from "../lib/metrics";
 import { FileCounterStore } from "./counter/file-counter";
+import { MongoCounterStore } from "./counter/mongo-counter";
 import { RedisCounterStore } from "./counter/redis-counter";
 import { reasonOf, type StoreContext } from "./errors";
+import { createMongo, redactMongoUrl, type Mongo } from "./mongo-client";
 import { FilePairStore } from "./pairs/file-pairs";
+import { MongoPairStore } from "./pairs/mongo-pairs";
 import { RedisPairStore } from "./pairs/redis-pairs";
 import { createRedis, redactUrl, type Redis } from "./redis-client";
 import type { CounterReader, CounterStore, PairStore } from "./types";
@@ -35,6 +38,17 @@ function redisContext(config: StoreConfig, deps: StoreDeps, client: Redis): Stor
   };
 }
 
+/** The driver's own wording ("Server selection timed out…") does not say which server is down. */
+function mongoContext(config: StoreConfig, deps: StoreDeps, mongo: Mongo): StoreContext {
+  return { ...contextFor(config, deps), explain: (err) => `${mongo.where}: ${reasonOf(err)}` };
+}
+
+function mongoSettings(config: StoreConfig): MongoSettings {
+  // loadConfig guarantees mongo settings whenever STATE=mongo.
+  if (!config.mongo) throw new Error("STATE=mongo without mongo settings");
+  return config.mongo;
+}
+
 function redisSettings(config: StoreConfig): RedisSettings {
   // loadConfig guarantees redis settings whenever STATE=redis.
   if (!config.redis) throw new Error("STATE=redis without redis settings");
@@ -42,9 +56,14 @@ function redisSettings(config: StoreConfig): RedisSettings {
 }
 
 function describe(config: StoreConfig): Record<string, string> {
-  return config.kind === "redis"
-    ? { state: "redis", redis: redactUrl(redisSettings(config).url), keyPrefix: redisSettings(config).keyPrefix }
-    : { state: config.kind, stateDir: config.stateDir };
+  switch (config.kind) {
+    case "redis":
+      return { state: "redis", redis: redactUrl(redisSettings(config).url), keyPrefix: redisSettings(config).keyPrefix };
+    case "mongo":
+      return { state: "mongo", mongo: redactMongoUrl(mongoSettings(config).url) };
+    default:
+      return { state: config.kind, stateDir: config.stateDir };
+  }
 }
 
 async function openCounter(config: StoreConfig, deps: StoreDeps, readOnly: boolean): Promise<CounterStore> {
@@ -53,6 +72,10 @@ async function openCounter(config: StoreConfig, deps: StoreDeps, readOnly: boole
     const settings = redisSettings(config);
     const client = createRedis(settings, deps.logger);
     return new RedisCounterStore(client, settings.keyPrefix, redisContext(config, deps, client));
+  }
+  if (config.kind === "mongo") {
+    const mongo = createMongo(mongoSettings(config), deps.logger);
+    return new MongoCounterStore(mongo, mongoContext(config, deps, mongo));
   }
   const ctx = contextFor(config, deps);
   return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly, ctx });
@@ -75,6 +98,10 @@ export async function openPairStore(config: StoreConfig, deps: StoreDeps): Promi
     const settings = redisSettings(config);
     const client = createRedis(settings, deps.logger);
     return new RedisPairStore(client, settings.keyPrefix, redisContext(config, deps, client));
+  }
+  if (config.kind === "mongo") {
+    const mongo = createMongo(mongoSettings(config), deps.logger);
+    return new MongoPairStore(mongo, mongoContext(config, deps, mongo));
   }
   return FilePairStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, ctx: contextFor(config, deps) });
 }

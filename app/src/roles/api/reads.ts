@@ -1,0 +1,139 @@
+import type { Collection } from "mongodb";
+import type { RedisSettings } from "../../lib/config";
+import type { Logger } from "../../lib/logger";
+import { guard, reasonOf, type StoreContext } from "../../state/errors";
+import type { Mongo } from "../../state/mongo-client";
+import type { Redis } from "../../state/redis-client";
+import { DOCS_PER_REQUEST, RECORDS_COLLECTION, type RecordDoc } from "./documents";
+import type { ApiMetrics } from "./metrics";
+
+export interface ReadResult {
+  /** Five ids (null where the collection had fewer documents), as the seed answers. */
+  ids: Array<string | null>;
+  /** True when the ids came from the Redis cache. */
+  cached: boolean;
+}
+
+/** Where `/api/data` gets its five read ids. */
+export interface ReadSource {
+  read(): Promise<ReadResult>;
+}
+
+function pad(ids: string[]): Array<string | null> {
+  return Array.from({ length: DOCS_PER_REQUEST }, (_, i) => ids[i] ?? null);
+}
+
+/** The seed's original reads: five `findOne({type: "write"})`, one after the other. */
+export class DirectReads implements ReadSource {
+  private readonly records: Collection<RecordDoc>;
+
+  constructor(
+    mongo: Mongo,
+    private readonly ctx: StoreContext,
+  ) {
+    this.records = mongo.db.collection<RecordDoc>(RECORDS_COLLECTION);
+  }
+
+  read(): Promise<ReadResult> {
+    return guard(this.ctx, "read", async () => {
+      const ids: Array<string | null> = [];
+      for (let i = 0; i < DOCS_PER_REQUEST; i++) {
+        const doc = await this.records.findOne({ type: "write" }, { projection: { _id: 1 } });
+        ids.push(doc ? String(doc._id) : null);
+      }
+      return { ids, cached: false };
+    });
+  }
+}
+
+/** One `find({type: "write"}).limit(5)` (the seed's fix), five ids in one round trip. */
+export class QueryReads implements ReadSource {
+  private readonly records: Collection<RecordDoc>;
+
+  constructor(
+    mongo: Mongo,
+    private readonly ctx: StoreContext,
+  ) {
+    this.records = mongo.db.collection<RecordDoc>(RECORDS_COLLECTION);
+  }
+
+  read(): Promise<ReadResult> {
+    return guard(this.ctx, "read", async () => {
+      const docs = await this.records.find({ type: "write" }, { projection: { _id: 1 } }).limit(DOCS_PER_REQUEST).toArray();
+      return { ids: pad(docs.map((d) => String(d._id))), cached: false };
+    });
+  }
+}
+
+interface CacheEntry {
+  ids: Array<string | null>;
+  /** When the MongoDB read that produced the ids started (ms since the epoch). */
+  readAt: number;
+}
+
+/**
+ * Read ids cached in Redis for a TTL, with no invalidation on writes (the seed's fix deleted
+ * the key on every write, so it almost never hit). On a miss, one MongoDB read per process
+ * refreshes the key and every request that missed meanwhile shares it (no stampede). The key
+ * expires TTL after the MongoDB read STARTED, so nothing served is older than the TTL. If
+ * Redis fails, requests still get fresh ids from MongoDB (shared the same way): the cache is
+ * an optimisation, never a reason to fail a request.
+ */
+export class CachedReads implements ReadSource {
+  private refreshing: Promise<Array<string | null>> | undefined;
+  private lastRedisWarning = 0;
+  readonly key: string;
+
+  constructor(
+    private readonly redis: Redis,
+    settings: RedisSettings,
+    private readonly ttlSeconds: number,
+    private readonly source: ReadSource,
+    private readonly metrics: ApiMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.key = `${settings.keyPrefix}reads`;
+  }
+
+  async read(): Promise<ReadResult> {
+    const hit = await this.lookup();
+    if (hit) {
+      this.metrics.cacheLookups.inc({ result: "hit" });
+      return { ids: hit, cached: true };
+    }
+    this.metrics.cacheLookups.inc({ result: "miss" });
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return { ids: await this.refreshing, cached: false };
+  }
+
+  private async lookup(): Promise<Array<string | null> | undefined> {
+    try {
+      const raw = await this.redis.get(this.key);
+      if (raw === null) return undefined;
+      const entry = JSON.parse(raw) as CacheEntry;
+      return Array.isArray(entry.ids) && entry.ids.length === DOCS_PER_REQUEST ? entry.ids : undefined;
+    } catch (err) {
+      this.warn(err);
+      return undefined;
+    }
+  }
+
+  private async refresh(): Promise<Array<string | null>> {
+    const readAt = Date.now();
+    const { ids } = await this.source.read();
+    const ttlLeftMs = readAt + this.ttlSeconds * 1000 - Date.now();
+    if (ttlLeftMs > 0) {
+      const entry: CacheEntry = { ids, readAt };
+      await this.redis.set(this.key, JSON.stringify(entry), "PX", ttlLeftMs).catch((err: unknown) => this.warn(err));
+    }
+    return ids;
+  }
+
+  private warn(err: unknown): void {
+    if (Date.now() - this.lastRedisWarning < 10_000) return;
+    this.lastRedisWarning = Date.now();
+    this.logger.warn({ err: reasonOf(err) }, "read cache (redis) unavailable; reading MongoDB instead");
+  }
+}

@@ -1,0 +1,75 @@
+import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
+import type { MongoSettings } from "../lib/config";
+import type { Logger } from "../lib/logger";
+import { withTimeout } from "./errors";
+import { READY_CHECK_MS } from "./redis-client";
+
+export interface Mongo {
+  client: MongoClient;
+  db: Db;
+  /** The connection string with its password replaced, for logs and error messages. */
+  where: string;
+}
+
+/**
+ * One MongoClient tuned like the Redis client: fail fast, recover by itself.
+ * - serverSelectionTimeoutMS = MONGO_TIMEOUT_MS: while MongoDB is unreachable an operation
+ *   fails after that long (the request gets a 503) instead of waiting 30 s;
+ * - retryWrites off: a write is never sent twice behind our back (our single-node MongoDB
+ *   cannot retry writes anyway; the setting makes that explicit);
+ * - the driver reconnects in the background, so recovery needs no restart;
+ * - command monitoring on: every command the app sends is counted (`onCommand`), which is how
+ *   "MongoDB operations per request" is measured rather than estimated.
+ */
+export function createMongo(settings: MongoSettings, logger: Logger, onCommand?: (name: string) => void): Mongo {
+  const client = new MongoClient(settings.url, {
+    serverSelectionTimeoutMS: settings.timeoutMs,
+    connectTimeoutMS: settings.timeoutMs,
+    retryWrites: false,
+    retryReads: false,
+    maxPoolSize: 20,
+    monitorCommands: onCommand !== undefined,
+    appName: "statefleet",
+  });
+  if (onCommand) client.on("commandStarted", (e: CommandStartedEvent) => onCommand(e.commandName));
+
+  const where = redactMongoUrl(settings.url);
+  // Log state changes, not every heartbeat.
+  let healthy = true;
+  client.on("serverHeartbeatFailed", (e) => {
+    if (healthy) logger.warn({ err: e.failure?.message, mongo: where }, "mongodb unreachable; reconnecting in the background");
+    healthy = false;
+  });
+  client.on("serverHeartbeatSucceeded", () => {
+    if (!healthy) logger.info({ mongo: where }, "mongodb connection restored");
+    healthy = true;
+  });
+  // Connect in the background: a role starts (and answers /readyz 503) while MongoDB is down.
+  client.connect().catch((err: Error) => logger.warn({ err: err.message, mongo: where }, "mongodb not reachable yet"));
+  return { client, db: client.db(settings.database), where };
+}
+
+/** True when a `ping` answers within the readiness budget. */
+export async function mongoAnswers(mongo: Mongo): Promise<boolean> {
+  try {
+    const res = await withTimeout(READY_CHECK_MS, "mongodb ping", mongo.db.command({ ping: 1 }));
+    return res.ok === 1;
+  } catch {
+    return false;
+  }
+}
+
+export async function closeMongo(mongo: Mongo): Promise<void> {
+  await withTimeout(2000, "mongodb close", mongo.client.close()).catch(() => mongo.client.close(true).catch(() => undefined));
+}
+
+/** Duplicate key (11000): two replicas upserted the same new document at the same moment. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+export function redactMongoUrl(url: string): string {
+  return url.replace(/^(mongodb(?:\+srv)?:\/\/)([^@/]*)@/, (_m, scheme: string, auth: string) =>
+    auth.includes(":") ? `${scheme}${auth.slice(0, auth.indexOf(":"))}:***@` : `${scheme}${auth}@`,
+  );
+}
