@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { waitFor } from "./helpers/net";
+import { MongoServer } from "./helpers/mongo";
 import { RedisServer } from "./helpers/redis";
 import { RoleProcess, type Env } from "./helpers/role";
 import { tempDir } from "./helpers/tmp";
@@ -39,6 +40,7 @@ async function pongs(pingpong: RoleProcess, n: number): Promise<void> {
 
 describe("logoutput", function () {
   let redis: RedisServer;
+  let mongo: MongoServer;
   const dir = tempDir("logoutput");
   let running: RoleProcess[] = [];
   const start = async (role: string, env: Env) => {
@@ -48,19 +50,20 @@ describe("logoutput", function () {
   };
 
   before(async function () {
-    redis = await RedisServer.start();
+    [redis, mongo] = await Promise.all([RedisServer.start(), MongoServer.start()]);
   });
   afterEach(async function () {
     await Promise.all(running.filter((p) => !p.exited).map((p) => p.stop()));
     running = [];
   });
   after(async function () {
-    await redis?.stop();
+    await Promise.all([redis?.stop(), mongo?.remove()]);
     dir.remove();
   });
 
   const shared: Array<{ name: string; env: () => Env }> = [
     { name: "redis", env: () => ({ STATE: "redis", REDIS_URL: redis.url, REDIS_KEY_PREFIX: "t-log:" }) },
+    { name: "mongo", env: () => ({ STATE: "mongo", MONGO_URL: mongo.url("logoutput") }) },
     // The course's exercise 1.11: both apps on one volume, pingpong_counter.txt read by logoutput.
     { name: "pod (same volume)", env: () => ({ STATE: "pod", STATE_DIR: `${dir.path}/pod` }) },
     { name: "shared-volume", env: () => ({ STATE: "shared-volume", STATE_DIR: `${dir.path}/shared` }) },

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { mayHaveCounted, sustained } from "./helpers/load";
 import { waitFor } from "./helpers/net";
+import { MongoServer } from "./helpers/mongo";
 import { RedisServer } from "./helpers/redis";
 import { RoleProcess, type Env } from "./helpers/role";
 import { tempDir } from "./helpers/tmp";
@@ -24,6 +25,7 @@ async function pings(app: RoleProcess): Promise<number> {
 /** Seed 001, course-faithful: `pong 0` first, a count that survives restarts with no off-by-one. */
 describe("pingpong", function () {
   let redis: RedisServer;
+  let mongo: MongoServer;
   const dirs: Array<{ path: string; remove: () => void }> = [];
   const dir = (name: string) => {
     const d = tempDir(name);
@@ -31,10 +33,10 @@ describe("pingpong", function () {
     return d.path;
   };
   before(async function () {
-    redis = await RedisServer.start();
+    [redis, mongo] = await Promise.all([RedisServer.start(), MongoServer.start()]);
   });
   after(async function () {
-    await redis?.stop();
+    await Promise.all([redis?.stop(), mongo?.remove()]);
     dirs.forEach((d) => d.remove());
   });
 
@@ -43,6 +45,7 @@ describe("pingpong", function () {
     // A replacement pod of a Deployment gets a new name, hence a new shard: the count must still continue.
     { name: "shared-volume", env: () => ({ STATE: "shared-volume", STATE_DIR: dir("pp-shared") }), replacementEnv: { POD_NAME: "pingpong-new" } },
     { name: "redis", env: () => ({ STATE: "redis", REDIS_URL: redis.url, REDIS_KEY_PREFIX: `t-pp-${Date.now()}:` }) },
+    { name: "mongo", env: () => ({ STATE: "mongo", MONGO_URL: mongo.url("pingpong") }) },
   ];
 
   for (const s of strategies) {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { mayHaveCounted, sustained, type Outcome } from "./helpers/load";
 import { waitFor } from "./helpers/net";
+import { MongoServer } from "./helpers/mongo";
 import { RedisServer } from "./helpers/redis";
 import { RoleProcess, type Env } from "./helpers/role";
 import { statsOf } from "./helpers/stats";
@@ -20,6 +21,7 @@ describe("stats replicas under load with a kill -9", function () {
   this.timeout(60_000);
   let replicas: RoleProcess[] = [];
   let redis: RedisServer | undefined;
+  let mongo: MongoServer | undefined;
   const dir = tempDir("crash");
 
   afterEach(async function () {
@@ -27,7 +29,7 @@ describe("stats replicas under load with a kill -9", function () {
     replicas = [];
   });
   after(async function () {
-    await redis?.stop();
+    await Promise.all([redis?.stop(), mongo?.remove()]);
     dir.remove();
   });
 
@@ -76,6 +78,11 @@ describe("stats replicas under load with a kill -9", function () {
   it("redis: no answered request is lost or double counted, and the restarted replica continues", async function () {
     redis = await RedisServer.start();
     await crashUnderLoad({ STATE: "redis", REDIS_URL: redis.url, REDIS_KEY_PREFIX: "t-crash:" });
+  });
+
+  it("mongo: no answered request is lost or double counted, and the restarted replica continues", async function () {
+    mongo = await MongoServer.start();
+    await crashUnderLoad({ STATE: "mongo", MONGO_URL: mongo.url("crash") });
   });
 
   it("shared-volume: no answered request is lost or double counted, and the restarted replica continues", async function () {

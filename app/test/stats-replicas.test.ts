@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { burst, type Outcome } from "./helpers/load";
+import { MongoServer } from "./helpers/mongo";
 import { RedisServer } from "./helpers/redis";
 import { RoleProcess, type Env } from "./helpers/role";
 import { pairLines, statsOf } from "./helpers/stats";
@@ -31,13 +32,14 @@ describe("stats with 3 replicas (the seed-000 problem and its fixes)", function 
   let replicas: RoleProcess[] = [];
   const dirs: Array<{ remove: () => void }> = [];
   let redis: RedisServer | undefined;
+  let mongo: MongoServer | undefined;
 
   afterEach(async function () {
     await Promise.all(replicas.map((r) => r.stop()));
     replicas = [];
   });
   after(async function () {
-    await redis?.stop();
+    await Promise.all([redis?.stop(), mongo?.remove()]);
     dirs.forEach((d) => d.remove());
   });
 
@@ -60,6 +62,13 @@ describe("stats with 3 replicas (the seed-000 problem and its fixes)", function 
     redis = await RedisServer.start();
     const url = redis.url;
     replicas = await startReplicas(() => ({ STATE: "redis", REDIS_URL: url, REDIS_KEY_PREFIX: "t-replicas:" }));
+    await burstAndCheckAgreement();
+  });
+
+  it(`mongo: ${N} concurrent requests over 3 replicas → every replica shows exactly ${N}, identical lines`, async function () {
+    mongo = await MongoServer.start();
+    const url = mongo.url("replicas");
+    replicas = await startReplicas(() => ({ STATE: "mongo", MONGO_URL: url }));
     await burstAndCheckAgreement();
   });
 

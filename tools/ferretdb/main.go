@@ -48,7 +48,7 @@ const (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address the proxy listens on (port 0: pick a free one)")
 	dataDir := flag.String("data-dir", "", "directory of the SQLite databases (default: a temporary directory removed at exit)")
-	logLevel := flag.String("log-level", "warn", "FerretDB log level: debug, info, warn, error")
+	logLevel := flag.String("log-level", "error", "FerretDB log level: debug, info, warn, error")
 	flag.Parse()
 
 	if err := run(*listen, *dataDir, *logLevel); err != nil {

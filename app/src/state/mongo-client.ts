@@ -9,12 +9,17 @@ export interface Mongo {
   db: Db;
   /** The connection string with its password replaced, for logs and error messages. */
   where: string;
+  /** Stops the background connect loop (closeMongo calls it). */
+  stopConnecting(): void;
 }
+
+const CONNECT_RETRY_MS = 1000;
 
 /**
  * One MongoClient tuned like the Redis client: fail fast, recover by itself.
  * - serverSelectionTimeoutMS = MONGO_TIMEOUT_MS: while MongoDB is unreachable an operation
- *   fails after that long (the request gets a 503) instead of waiting 30 s;
+ *   fails after that long (the request gets a 503) instead of waiting 30 s; the server is
+ *   re-checked every 2 s, so a MongoDB that is back is used again within seconds;
  * - retryWrites off: a write is never sent twice behind our back (our single-node MongoDB
  *   cannot retry writes anyway; the setting makes that explicit);
  * - the driver reconnects in the background, so recovery needs no restart;
@@ -24,7 +29,10 @@ export interface Mongo {
 export function createMongo(settings: MongoSettings, logger: Logger, onCommand?: (name: string) => void): Mongo {
   const client = new MongoClient(settings.url, {
     serverSelectionTimeoutMS: settings.timeoutMs,
-    connectTimeoutMS: settings.timeoutMs,
+    // Connecting may take longer than an operation may wait (a loaded node, TLS); a failed
+    // server is re-checked every 2 s (not the driver's 10 s), so recovery is quick.
+    connectTimeoutMS: Math.max(settings.timeoutMs, 10_000),
+    heartbeatFrequencyMS: 2000,
     retryWrites: false,
     retryReads: false,
     maxPoolSize: 20,
@@ -45,8 +53,28 @@ export function createMongo(settings: MongoSettings, logger: Logger, onCommand?:
     healthy = true;
   });
   // Connect in the background: a role starts (and answers /readyz 503) while MongoDB is down.
-  client.connect().catch((err: Error) => logger.warn({ err: err.message, mongo: where }, "mongodb not reachable yet"));
-  return { client, db: client.db(settings.database), where };
+  // A failed first connect leaves the driver's topology closed for good ("Topology is
+  // closed"), so it is retried here until it works; after that the driver reconnects itself.
+  let stopped = false;
+  void (async () => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await client.connect();
+        return;
+      } catch (err) {
+        if (attempt === 0) logger.warn({ err: (err as Error).message, mongo: where }, "mongodb not reachable yet; retrying every second");
+        await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+      }
+    }
+  })();
+  return {
+    client,
+    db: client.db(settings.database),
+    where,
+    stopConnecting: () => {
+      stopped = true;
+    },
+  };
 }
 
 /** True when a `ping` answers within the readiness budget. */
@@ -60,6 +88,7 @@ export async function mongoAnswers(mongo: Mongo): Promise<boolean> {
 }
 
 export async function closeMongo(mongo: Mongo): Promise<void> {
+  mongo.stopConnecting();
   await withTimeout(2000, "mongodb close", mongo.client.close()).catch(() => mongo.client.close(true).catch(() => undefined));
 }
 

@@ -61,6 +61,15 @@ export class MongoServer {
     await stopTracked(this.proc, "SIGTERM", 5000);
   }
 
+  /** SIGSTOP: the server hangs with connections open (a stuck disk, a long GC), until resume(). */
+  pause(): void {
+    this.proc.child.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.proc.child.kill("SIGCONT");
+  }
+
   /** Same port, same data. */
   async restart(): Promise<void> {
     await this.spawn();

@@ -1,0 +1,47 @@
+import { expect } from "chai";
+import { ObjectId, type MongoClient } from "mongodb";
+import type { Outcome } from "./load";
+import type { RoleProcess } from "./role";
+
+export interface DataBody {
+  status: string;
+  writes: string[];
+  reads: Array<string | null>;
+  timestamp: string;
+  cached: boolean;
+}
+
+/** GET /api/data, expecting a 200. */
+export async function data(app: RoleProcess): Promise<DataBody> {
+  const res = await app.get("/api/data");
+  expect(res.status, res.body).to.equal(200);
+  return JSON.parse(res.body) as DataBody;
+}
+
+export async function totalDocuments(app: RoleProcess): Promise<number> {
+  const res = await app.get("/api/stats");
+  expect(res.status, res.body).to.equal(200);
+  return (JSON.parse(res.body) as { total_documents: number }).total_documents;
+}
+
+/** The write ids of every request answered 200. */
+export function acknowledgedIds(outcomes: Outcome[]): string[] {
+  return outcomes.filter((o) => o.status === 200).flatMap((o) => (JSON.parse(o.body ?? "{}") as DataBody).writes);
+}
+
+/** Every document id in the api's collection, read behind the role's back. */
+export async function storedIds(client: MongoClient, database: string): Promise<Set<string>> {
+  const docs = await client.db(database).collection<{ _id: ObjectId }>("records").find({}, { projection: { _id: 1 } }).toArray();
+  return new Set(docs.map((d) => d._id.toHexString()));
+}
+
+/** A counter or gauge sample from Prometheus text, summed over the series matching `labels`. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
