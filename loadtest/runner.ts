@@ -92,9 +92,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     if (checkFails(status, body, ms)) {
       checkFailures++;
       s.errors++;
-    } else if (body?.includes('"cached":true')) {
-      s.cached++;
     }
+    if (status === 200 && body?.includes('"cached":true')) s.cached++;
   };
 
   const vus: Vu[] = [];

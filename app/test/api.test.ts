@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import http from "node:http";
-import type { MongoClient } from "mongodb";
-import { acknowledgedIds, data, metricValue, storedIds, totalDocuments } from "./helpers/api";
+import { ObjectId, type MongoClient } from "mongodb";
+import { acknowledgedIds, data, metricValue, storedIds, totalDocuments, type DataBody } from "./helpers/api";
 import { burst, mayHaveCounted, sustained } from "./helpers/load";
 import { MongoServer } from "./helpers/mongo";
 import { waitFor } from "./helpers/net";
@@ -214,7 +214,7 @@ describe("api role", function () {
 
   it("serves read ids from Redis for the TTL (one MongoDB read per TTL, no stampede) and never ids older than the TTL", async function () {
     const name = database();
-    const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "1" }));
+    const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "2" }));
     const finds = async () => metricValue((await app.get("/metrics")).body, "api_mongo_operations_total", { op: "find" });
 
     const first = await data(app);
@@ -228,7 +228,7 @@ describe("api role", function () {
     expect(repeated.every((r) => JSON.stringify(r.reads) === JSON.stringify(first.reads))).to.equal(true);
     expect(await finds(), "no MongoDB read while the cache holds").to.equal(findsBefore);
 
-    await sleep(1100);
+    await sleep(2100);
     const fresh = await Promise.all(Array.from({ length: 30 }, () => data(app)));
     expect(await finds(), "30 concurrent misses share one MongoDB read").to.equal(findsBefore + 1);
     for (const r of fresh) {
@@ -237,6 +237,40 @@ describe("api role", function () {
     const metrics = (await app.get("/metrics")).body;
     expect(metricValue(metrics, "api_cache_lookups_total", { result: "hit" })).to.be.at.least(20);
     expect(metricValue(metrics, "api_cache_lookups_total", { result: "miss" })).to.be.at.least(2);
+  });
+
+  it("under steady load keeps hitting across TTLs (refresh ahead) and never serves an id deleted more than a TTL ago", async function () {
+    const name = database();
+    const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "1" }));
+    await data(app);
+    const timed: Array<{ startedAt: number; body: DataBody }> = [];
+    let running = true;
+    const loops = Array.from({ length: 8 }, async () => {
+      while (running) {
+        const startedAt = Date.now();
+        timed.push({ startedAt, body: await data(app) });
+      }
+    });
+    await sleep(1500);
+    const records = client.db(name).collection<{ _id: ObjectId }>("records");
+    const existing = new Set((await records.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id.toHexString()));
+    await records.deleteMany({ _id: { $in: [...existing].map((id) => new ObjectId(id)) } });
+    const deletedAt = Date.now();
+    await sleep(2500);
+    running = false;
+    await Promise.all(loops);
+
+    const late = timed.filter((t) => t.startedAt > deletedAt + 1000);
+    expect(late.length).to.be.greaterThan(20);
+    for (const t of late) expect(t.body.reads.filter((id) => id !== null && existing.has(id)), "a deleted id served after the TTL").to.deep.equal([]);
+    const metrics = (await app.get("/metrics")).body;
+    const hits = metricValue(metrics, "api_cache_lookups_total", { result: "hit" });
+    const misses = metricValue(metrics, "api_cache_lookups_total", { result: "miss" });
+    // Refreshed ahead, the key never expires under load: the first request is the only miss
+    // (slack for a slow machine). Expiring instead costs every request in flight a miss each TTL (~25 here).
+    expect(misses, `${hits} hits, ${misses} misses`).to.be.at.most(6);
+    // About one MongoDB read per 0.8 s of TTL over ~4 s, not one per request.
+    expect(metricValue(metrics, "api_mongo_operations_total", { op: "find" })).to.be.within(2, 10);
   });
 
   it("answers 503 with Retry-After when the write queue is full, and commits every accepted request", async function () {

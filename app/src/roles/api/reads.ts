@@ -71,18 +71,28 @@ interface CacheEntry {
   readAt: number;
 }
 
+/** Refresh ahead once an entry has lived this share of its TTL. */
+const REFRESH_AHEAD_AT = 0.8;
+
 /**
  * Read ids cached in Redis for a TTL, with no invalidation on writes (the seed's fix deleted
- * the key on every write, so it almost never hit). On a miss, one MongoDB read per process
- * refreshes the key and every request that missed meanwhile shares it (no stampede). The key
- * expires TTL after the MongoDB read STARTED, so nothing served is older than the TTL. If
- * Redis fails, requests still get fresh ids from MongoDB (shared the same way): the cache is
- * an optimisation, never a reason to fail a request.
+ * the key on every write, so it almost never hit). The key expires TTL after the MongoDB read
+ * that produced it STARTED, so nothing served is older than the TTL.
+ * - Refresh ahead: once an entry is 80 % through its TTL, the first request that sees it
+ *   (one per pod-wide lock, `<key>:refresh`) re-reads MongoDB in the background while every
+ *   request keeps being served from the cache — under steady load the key never expires and
+ *   no request waits for MongoDB.
+ * - On a real miss (first start, idle key expired), one MongoDB read per process refreshes the
+ *   key and every request that missed meanwhile shares it (no stampede).
+ * - If Redis fails, requests still get fresh ids from MongoDB (shared the same way): the cache
+ *   is an optimisation, never a reason to fail a request.
  */
 export class CachedReads implements ReadSource {
   private refreshing: Promise<Array<string | null>> | undefined;
+  private ahead: Promise<void> | undefined;
   private lastRedisWarning = 0;
   readonly key: string;
+  private readonly lockKey: string;
 
   constructor(
     private readonly redis: Redis,
@@ -93,13 +103,15 @@ export class CachedReads implements ReadSource {
     private readonly logger: Logger,
   ) {
     this.key = `${settings.keyPrefix}reads`;
+    this.lockKey = `${this.key}:refresh`;
   }
 
   async read(): Promise<ReadResult> {
     const hit = await this.lookup();
     if (hit) {
       this.metrics.cacheLookups.inc({ result: "hit" });
-      return { ids: hit, cached: true };
+      if (Date.now() - hit.readAt > REFRESH_AHEAD_AT * this.ttlSeconds * 1000) this.refreshAhead();
+      return { ids: hit.ids, cached: true };
     }
     this.metrics.cacheLookups.inc({ result: "miss" });
     this.refreshing ??= this.refresh().finally(() => {
@@ -108,12 +120,27 @@ export class CachedReads implements ReadSource {
     return { ids: await this.refreshing, cached: false };
   }
 
-  private async lookup(): Promise<Array<string | null> | undefined> {
+  /** Starts a background refresh unless one runs here or (per the lock) on another worker. */
+  private refreshAhead(): void {
+    if (this.ahead || this.refreshing) return;
+    const lockMs = Math.max(100, Math.round((1 - REFRESH_AHEAD_AT) * this.ttlSeconds * 1000));
+    this.ahead = (async () => {
+      try {
+        if ((await this.redis.set(this.lockKey, "1", "PX", lockMs, "NX")) === "OK") await this.refresh();
+      } catch (err) {
+        this.warn(err);
+      }
+    })().finally(() => {
+      this.ahead = undefined;
+    });
+  }
+
+  private async lookup(): Promise<CacheEntry | undefined> {
     try {
       const raw = await this.redis.get(this.key);
       if (raw === null) return undefined;
       const entry = JSON.parse(raw) as CacheEntry;
-      return Array.isArray(entry.ids) && entry.ids.length === DOCS_PER_REQUEST ? entry.ids : undefined;
+      return Array.isArray(entry.ids) && entry.ids.length === DOCS_PER_REQUEST && typeof entry.readAt === "number" ? entry : undefined;
     } catch (err) {
       this.warn(err);
       return undefined;
