@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { wantsJson, escapeHtml, formatUtc } from "../src/roles/stats/view";
 import { resolveClient } from "../src/lib/client-ip";
-import { loadConfig, type StatsConfig } from "../src/lib/config";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { ENV_VARIABLES, loadConfig, type ApiConfig, type StatsConfig } from "../src/lib/config";
 import { FreshRead } from "../src/state/fresh-read";
 import { GroupCommit } from "../src/state/group-commit";
 import { mergePairs } from "../src/state/pairs/merge";
@@ -117,6 +119,19 @@ describe("building blocks", function () {
       const c = loadConfig("stats", { POD_NAME: "stats-0", POD_IP: "10.0.0.1" }) as StatsConfig;
       expect(c).to.deep.include({ port: 8080, host: "0.0.0.0", trustProxy: false, shutdownTimeoutMs: 20000, shutdownDelayMs: 0 });
       expect(c.store).to.deep.include({ kind: "pod", stateDir: "/var/lib/statefleet", podName: "stats-0" });
+    });
+
+    it("documents every environment variable it reads in docs/app.md", function () {
+      const doc = readFileSync(path.resolve(__dirname, "..", "..", "docs", "app.md"), "utf8");
+      expect(ENV_VARIABLES.filter((v) => !doc.includes(`| \`${v}\` |`))).to.deep.equal([]);
+    });
+
+    it("applies the api role's contract defaults and takes the database from MONGO_URL's path", function () {
+      const c = loadConfig("api", { MONGO_URL: "mongodb://app:pw@mongo:27017/statefleet?authSource=statefleet", REDIS_URL: "redis://r:6379", POD_NAME: "api-0", POD_IP: "10.0.0.1" }) as ApiConfig;
+      expect(c).to.deep.include({ writes: "batched", batchMaxDocs: 500, batchMaxWaitMs: 5, queueMaxDocs: 20000, workers: 1 });
+      expect(c.mongo).to.deep.include({ database: "statefleet", timeoutMs: 2000 });
+      expect(c.cache).to.deep.include({ kind: "redis", ttlSeconds: 5 });
+      expect(c.cache.kind === "redis" && c.cache.redis.keyPrefix).to.equal("statefleet:api:");
     });
 
     it("gives logoutput pingpong's Redis key prefix, so it reads the counter pingpong writes", function () {

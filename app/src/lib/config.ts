@@ -337,6 +337,9 @@ const envSchema = z.object({
 
 type Env = z.output<typeof envSchema>;
 
+/** Every environment variable the app reads (docs/app.md must document each; a test checks). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** The image's default state directory; the Pulumi program mounts a volume there. */
 export const DEFAULT_STATE_DIR = "/var/lib/statefleet";
 /** Where the build puts the trained model artefacts (`dist/models/<version>.json`). */

@@ -17,18 +17,19 @@ export const RECORDS_COUNTER_ID = "api_records";
 export const DOCS_PER_REQUEST = 5;
 const PAYLOAD_LENGTH = 512;
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const ALPHABET = Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "latin1");
 
 /** 62 letters; bytes ≥ 248 (= 4 × 62) are skipped so every letter is equally likely. */
 export function randomPayload(length = PAYLOAD_LENGTH): string {
-  let out = "";
-  while (out.length < length) {
-    for (const b of randomBytes(length + 16)) {
-      if (b < 248) out += ALPHABET[b % 62];
-      if (out.length === length) break;
+  const out = Buffer.allocUnsafe(length);
+  let n = 0;
+  while (n < length) {
+    for (const b of randomBytes(length - n + 16)) {
+      if (b < 248) out[n++] = ALPHABET[b % 62] as number;
+      if (n === length) break;
     }
   }
-  return out;
+  return out.toString("latin1");
 }
 
 /** The five documents one `/api/data` request writes. */
