@@ -86,10 +86,14 @@ const REFRESH_AHEAD_AT = 0.8;
  *   key and every request that missed meanwhile shares it (no stampede).
  * - If Redis fails, requests still get fresh ids from MongoDB (shared the same way): the cache
  *   is an optimisation, never a reason to fail a request.
+ * - The entry last read from Redis is also kept in the process until 80 % of its TTL (it never
+ *   outlives the Redis key), so under load a worker asks Redis about once per TTL, not once
+ *   per request.
  */
 export class CachedReads implements ReadSource {
   private refreshing: Promise<Array<string | null>> | undefined;
   private ahead: Promise<void> | undefined;
+  private local: CacheEntry | undefined;
   private lastRedisWarning = 0;
   readonly key: string;
   private readonly lockKey: string;
@@ -107,10 +111,16 @@ export class CachedReads implements ReadSource {
   }
 
   async read(): Promise<ReadResult> {
+    const refreshAfter = REFRESH_AHEAD_AT * this.ttlSeconds * 1000;
+    if (this.local && Date.now() - this.local.readAt <= refreshAfter) {
+      this.metrics.cacheLookups.inc({ result: "hit" });
+      return { ids: this.local.ids, cached: true };
+    }
     const hit = await this.lookup();
     if (hit) {
       this.metrics.cacheLookups.inc({ result: "hit" });
-      if (Date.now() - hit.readAt > REFRESH_AHEAD_AT * this.ttlSeconds * 1000) this.refreshAhead();
+      if (Date.now() - hit.readAt > refreshAfter) this.refreshAhead();
+      else this.local = hit;
       return { ids: hit.ids, cached: true };
     }
     this.metrics.cacheLookups.inc({ result: "miss" });
@@ -153,6 +163,7 @@ export class CachedReads implements ReadSource {
     const ttlLeftMs = readAt + this.ttlSeconds * 1000 - Date.now();
     if (ttlLeftMs > 0) {
       const entry: CacheEntry = { ids, readAt };
+      this.local = entry;
       await this.redis.set(this.key, JSON.stringify(entry), "PX", ttlLeftMs).catch((err: unknown) => this.warn(err));
     }
     return ids;
