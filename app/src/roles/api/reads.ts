@@ -71,14 +71,17 @@ interface CacheEntry {
   readAt: number;
 }
 
-/** Refresh ahead once an entry has lived this share of its TTL. */
-const REFRESH_AHEAD_AT = 0.8;
+/**
+ * Refresh ahead once an entry has lived this share of its TTL: the other half is the time a
+ * refresh read may take (behind a queue of writes on a throttled MongoDB) before the key expires.
+ */
+const REFRESH_AHEAD_AT = 0.5;
 
 /**
  * Read ids cached in Redis for a TTL, with no invalidation on writes (the seed's fix deleted
  * the key on every write, so it almost never hit). The key expires TTL after the MongoDB read
  * that produced it STARTED, so nothing served is older than the TTL.
- * - Refresh ahead: once an entry is 80 % through its TTL, the first request that sees it
+ * - Refresh ahead: once an entry is half-way through its TTL, the first request that sees it
  *   (one per pod-wide lock, `<key>:refresh`) re-reads MongoDB in the background while every
  *   request keeps being served from the cache — under steady load the key never expires and
  *   no request waits for MongoDB.
@@ -86,7 +89,7 @@ const REFRESH_AHEAD_AT = 0.8;
  *   key and every request that missed meanwhile shares it (no stampede).
  * - If Redis fails, requests still get fresh ids from MongoDB (shared the same way): the cache
  *   is an optimisation, never a reason to fail a request.
- * - The entry last read from Redis is also kept in the process until 80 % of its TTL (it never
+ * - The entry last read from Redis is also kept in the process until half its TTL (it never
  *   outlives the Redis key), so under load a worker asks Redis about once per TTL, not once
  *   per request.
  */
