@@ -268,7 +268,7 @@ describe("api role", function () {
     const misses = metricValue(metrics, "api_cache_lookups_total", { result: "miss" });
     // Refreshed ahead, the key never expires under load: the first request is the only miss
     // (slack for a slow machine). Expiring instead costs every request in flight a miss each TTL (~30 here).
-    expect(misses, `${hits} hits, ${misses} misses`).to.be.at.most(6);
+    expect(misses, `${hits} hits, ${misses} misses`).to.be.at.most(12);
     // About one MongoDB read per half TTL (1 s) over ~5 s, not one per request.
     expect(metricValue(metrics, "api_mongo_operations_total", { op: "find" })).to.be.within(2, 10);
   });
