@@ -1,7 +1,7 @@
 import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
 import type { MongoSettings } from "../lib/config";
 import type { Logger } from "../lib/logger";
-import { withTimeout } from "./errors";
+import { withTimeout, type StoreContext } from "./errors";
 import { READY_CHECK_MS } from "./redis-client";
 
 export interface Mongo {
@@ -101,4 +101,22 @@ export function redactMongoUrl(url: string): string {
   return url.replace(/^(mongodb(?:\+srv)?:\/\/)([^@/]*)@/, (_m, scheme: string, auth: string) =>
     auth.includes(":") ? `${scheme}${auth.slice(0, auth.indexOf(":"))}:***@` : `${scheme}${auth}@`,
   );
+}
+
+/** What every MongoDB-backed store shares: its connection, readiness by `ping`, and close. */
+export abstract class MongoBackedStore {
+  readonly name = "mongo";
+
+  constructor(
+    protected readonly mongo: Mongo,
+    protected readonly ctx: StoreContext,
+  ) {}
+
+  ready(): Promise<boolean> {
+    return mongoAnswers(this.mongo);
+  }
+
+  close(): Promise<void> {
+    return closeMongo(this.mongo);
+  }
 }

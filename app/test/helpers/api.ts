@@ -35,13 +35,4 @@ export async function storedIds(client: MongoClient, database: string): Promise<
   return new Set(docs.map((d) => d._id.toHexString()));
 }
 
-/** A counter or gauge sample from Prometheus text, summed over the series matching `labels`. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return sum;
-}
+export { metricValue } from "./prom-text";

@@ -5,7 +5,7 @@ import { closeMongo, createMongo, mongoAnswers, type Mongo } from "../../state/m
 import { closeRedis, createRedis, type Redis } from "../../state/redis-client";
 import { COUNTERS_COLLECTION, RECORDS_COUNTER_ID, newDocuments } from "./documents";
 import { createApiMetrics } from "./metrics";
-import { CachedReads, DirectReads, QueryReads, type ReadSource } from "./reads";
+import { CachedReads, MongoReads, type ReadSource } from "./reads";
 import { BatchWriter, DirectWriter, type DocumentWriter } from "./writer";
 
 export interface ApiStartOptions {
@@ -33,7 +33,7 @@ export async function start(config: ApiConfig, runtime: Runtime = createRuntime(
       : new BatchWriter(mongo, ctx, metrics, { maxDocs: config.batchMaxDocs, maxWaitMs: config.batchMaxWaitMs, queueMaxDocs: config.queueMaxDocs });
 
   let redis: Redis | undefined;
-  let reads: ReadSource = config.writes === "direct" ? new DirectReads(mongo, ctx) : new QueryReads(mongo, ctx);
+  let reads: ReadSource = new MongoReads(mongo, ctx, config.writes === "direct" ? "seed" : "query");
   if (config.cache.kind === "redis") {
     redis = createRedis(config.cache.redis, runtime.logger);
     reads = new CachedReads(redis, config.cache.redis, config.cache.ttlSeconds, reads, metrics, runtime.logger);

@@ -23,44 +23,34 @@ function pad(ids: string[]): Array<string | null> {
   return Array.from({ length: DOCS_PER_REQUEST }, (_, i) => ids[i] ?? null);
 }
 
-/** The seed's original reads: five `findOne({type: "write"})`, one after the other. */
-export class DirectReads implements ReadSource {
+/**
+ * The five read ids from MongoDB. `seed`: the seed's original, five `findOne({type: "write"})`
+ * one after the other (always the same oldest document). `query`: the seed's fix, one
+ * `find({type: "write"}).limit(5)`, five ids in one round trip.
+ */
+export class MongoReads implements ReadSource {
   private readonly records: Collection<RecordDoc>;
 
   constructor(
     mongo: Mongo,
     private readonly ctx: StoreContext,
+    private readonly style: "seed" | "query",
   ) {
     this.records = mongo.db.collection<RecordDoc>(RECORDS_COLLECTION);
   }
 
   read(): Promise<ReadResult> {
     return guard(this.ctx, "read", async () => {
+      if (this.style === "query") {
+        const docs = await this.records.find({ type: "write" }, { projection: { _id: 1 } }).limit(DOCS_PER_REQUEST).toArray();
+        return { ids: pad(docs.map((d) => String(d._id))), cached: false };
+      }
       const ids: Array<string | null> = [];
       for (let i = 0; i < DOCS_PER_REQUEST; i++) {
         const doc = await this.records.findOne({ type: "write" }, { projection: { _id: 1 } });
         ids.push(doc ? String(doc._id) : null);
       }
       return { ids, cached: false };
-    });
-  }
-}
-
-/** One `find({type: "write"}).limit(5)` (the seed's fix), five ids in one round trip. */
-export class QueryReads implements ReadSource {
-  private readonly records: Collection<RecordDoc>;
-
-  constructor(
-    mongo: Mongo,
-    private readonly ctx: StoreContext,
-  ) {
-    this.records = mongo.db.collection<RecordDoc>(RECORDS_COLLECTION);
-  }
-
-  read(): Promise<ReadResult> {
-    return guard(this.ctx, "read", async () => {
-      const docs = await this.records.find({ type: "write" }, { projection: { _id: 1 } }).limit(DOCS_PER_REQUEST).toArray();
-      return { ids: pad(docs.map((d) => String(d._id))), cached: false };
     });
   }
 }

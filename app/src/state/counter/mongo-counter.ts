@@ -1,6 +1,6 @@
 import type { Collection } from "mongodb";
 import { guard, type StoreContext } from "../errors";
-import { closeMongo, isDuplicateKey, mongoAnswers, type Mongo } from "../mongo-client";
+import { MongoBackedStore, isDuplicateKey, type Mongo } from "../mongo-client";
 import type { CounterStore } from "../types";
 
 interface CounterDoc {
@@ -17,14 +17,11 @@ export const PINGPONG_COUNTER_ID = "pingpong";
  * (one document), so any number of replicas hand out each number once. Journaled writes, so
  * an answered number survives a MongoDB restart too.
  */
-export class MongoCounterStore implements CounterStore {
-  readonly name = "mongo";
+export class MongoCounterStore extends MongoBackedStore implements CounterStore {
   private readonly counters: Collection<CounterDoc>;
 
-  constructor(
-    private readonly mongo: Mongo,
-    private readonly ctx: StoreContext,
-  ) {
+  constructor(mongo: Mongo, ctx: StoreContext) {
+    super(mongo, ctx);
     this.counters = mongo.db.collection<CounterDoc>(COUNTER_COLLECTION);
   }
 
@@ -50,14 +47,6 @@ export class MongoCounterStore implements CounterStore {
       if (!Number.isSafeInteger(doc.n) || doc.n < 0) throw new Error(`document ${COUNTER_COLLECTION}/${PINGPONG_COUNTER_ID} does not hold a count`);
       return doc.n;
     });
-  }
-
-  ready(): Promise<boolean> {
-    return mongoAnswers(this.mongo);
-  }
-
-  close(): Promise<void> {
-    return closeMongo(this.mongo);
   }
 }
 

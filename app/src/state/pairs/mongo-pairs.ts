@@ -1,7 +1,7 @@
 import type { Collection } from "mongodb";
 import { upsertInc } from "../counter/mongo-counter";
 import { guard, type StoreContext } from "../errors";
-import { closeMongo, mongoAnswers, type Mongo } from "../mongo-client";
+import { MongoBackedStore, type Mongo } from "../mongo-client";
 import type { HitResult, Pair, PairStore } from "../types";
 import { pairKey, sortPairs } from "./merge";
 
@@ -21,14 +21,11 @@ export const PAIRS_COLLECTION = "stats_pairs";
  * single-document update (so hits from replicas arriving out of order keep the latest), then
  * read every pair for the page, which therefore already includes this request.
  */
-export class MongoPairStore implements PairStore {
-  readonly name = "mongo";
+export class MongoPairStore extends MongoBackedStore implements PairStore {
   private readonly pairs: Collection<PairDoc>;
 
-  constructor(
-    private readonly mongo: Mongo,
-    private readonly ctx: StoreContext,
-  ) {
+  constructor(mongo: Mongo, ctx: StoreContext) {
+    super(mongo, ctx);
     this.pairs = mongo.db.collection<PairDoc>(PAIRS_COLLECTION);
   }
 
@@ -51,14 +48,6 @@ export class MongoPairStore implements PairStore {
 
   list(): Promise<Pair[]> {
     return guard(this.ctx, "list", () => this.readAll());
-  }
-
-  ready(): Promise<boolean> {
-    return mongoAnswers(this.mongo);
-  }
-
-  close(): Promise<void> {
-    return closeMongo(this.mongo);
   }
 
   private async readAll(): Promise<Pair[]> {
