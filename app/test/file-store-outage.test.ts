@@ -9,7 +9,7 @@ import { tempDir } from "./helpers/tmp";
  * The file stores lose their directory under a running role (a volume unmounted, a claim deleted):
  * users get a clear 503 (never a number that was not stored), the pods leave the rotation but stay
  * alive, and once the directory is back they go on without a restart and without handing out a
- * number twice. The sibling of redis-outage.test.ts for `pod` and `shared-volume`.
+ * number twice. The sibling of store-outage.test.ts (Redis, MongoDB) for `pod` and `shared-volume`.
  */
 for (const layout of ["pod", "shared-volume"] as const) {
   describe(`${layout} store outage and recovery`, function () {
