@@ -7,7 +7,7 @@ import { runToExit } from "./helpers/role";
 /** Misconfiguration must stop the pod at once with a message naming the variable to fix. */
 describe("configuration errors", function () {
   const cases: Array<{ what: string; role: string; env: Record<string, string>; mentions: RegExp[] }> = [
-    { what: "an unknown role", role: "nope", env: {}, mentions: [/unknown role "nope"/, /allowed: stats, pingpong, logoutput, api/] },
+    { what: "an unknown role", role: "nope", env: {}, mentions: [/unknown role "nope"/, /allowed: stats, pingpong, logoutput, sms-app, sms-model, api/] },
     { what: "a bad STATE", role: "stats", env: { STATE: "s3" }, mentions: [/STATE: invalid value "s3"/, /allowed: pod, shared-volume, redis, mongo/] },
     { what: "a non-numeric PORT", role: "stats", env: { PORT: "http" }, mentions: [/PORT: invalid value "http"/, /1 to 65535/] },
     { what: "an out-of-range PORT", role: "pingpong", env: { PORT: "70000" }, mentions: [/PORT: invalid value "70000"/] },
