@@ -6,13 +6,14 @@
  * replica on the wrong connection string, would look like).
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MongoServer } from "../app/test/helpers/mongo";
 import { killAll } from "../app/test/helpers/processes";
 import { RoleProcess } from "../app/test/helpers/role";
-import { EXIT, runSmoke } from "../smoke/run";
+import { EXIT } from "../smoke/run";
+import { smokeOnOutputs } from "./harness/smoke";
 import { RoundRobinProxy } from "./harness/round-robin-proxy";
 
 describe("npm run smoke: the api check against real api processes and FerretDB", function () {
@@ -40,13 +41,7 @@ describe("npm run smoke: the api check against real api processes and FerretDB",
     return `${proxy.url}/api/data`;
   }
 
-  async function smoke(apiUrl: string): Promise<{ code: number; lines: string[] }> {
-    const file = path.join(scratch, `outputs-${Date.now()}.json`);
-    writeFileSync(file, JSON.stringify({ enabledVariants: ["api"], apiUrl }));
-    const lines: string[] = [];
-    const code = await runSmoke(["--outputs", file, "--requests", "6", "--wait-s", "2", "--timeout-ms", "5000"], (l) => lines.push(...l.split("\n")));
-    return { code, lines };
-  }
+  const smoke = (apiUrl: string) => smokeOnOutputs(scratch, { enabledVariants: ["api"], apiUrl }, ["--requests", "6", "--wait-s", "2", "--timeout-ms", "5000"]);
 
   it("passes against two replicas on one database: the contract, exactly 5 documents per request, cache status", async () => {
     const url = await behindProxy(await Promise.all([api("shared"), api("shared")]));

@@ -4,12 +4,13 @@
  * ignores the version cookie (what a mesh without the sticky rules would do).
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { killAll } from "../app/test/helpers/processes";
 import { RoleProcess } from "../app/test/helpers/role";
-import { EXIT, runSmoke } from "../smoke/run";
+import { EXIT } from "../smoke/run";
+import { smokeOnOutputs } from "./harness/smoke";
 import { RoundRobinProxy } from "./harness/round-robin-proxy";
 
 describe("npm run smoke: the sms check against real sms-app processes", function () {
@@ -30,13 +31,7 @@ describe("npm run smoke: the sms check against real sms-app processes", function
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  async function smoke(smsUrl: string): Promise<{ code: number; lines: string[] }> {
-    const file = path.join(scratch, `outputs-${Date.now()}.json`);
-    writeFileSync(file, JSON.stringify({ enabledVariants: ["sms"], smsUrl }));
-    const lines: string[] = [];
-    const code = await runSmoke(["--outputs", file, "--requests", "6", "--wait-s", "2", "--timeout-ms", "2000"], (l) => lines.push(...l.split("\n")));
-    return { code, lines };
-  }
+  const smoke = (smsUrl: string) => smokeOnOutputs(scratch, { enabledVariants: ["sms"], smsUrl }, ["--requests", "6", "--wait-s", "2", "--timeout-ms", "2000"]);
 
   it("passes against one app version: page, 6 more requests on the same version, Hello World!", async () => {
     const { code, lines } = await smoke(`${v2.url}/sms/`);
