@@ -19,6 +19,7 @@ interface AppLike {
 /** Rules that span keys: backing services, entry points, scaling, cluster kind. */
 export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
   const out: ConfigProblem[] = [];
+  resourceProblems(cfg, [], out);
   const { cluster } = cfg;
   if (cluster.provider === "k3d" && cluster.aks) out.push(p("cluster.aks", `AKS settings in a k3d stack (allowed: remove cluster.aks, or set cluster.provider: aks)`));
   if (cluster.provider === "aks" && cluster.k3d) out.push(p("cluster.k3d", `k3d settings in an AKS stack (allowed: remove cluster.k3d, or set cluster.provider: k3d)`));
@@ -119,10 +120,6 @@ function apiProblems(cfg: ParsedStack): ConfigProblem[] {
   const apiPath = trimPath(api.exposure.path);
   if (api.exposure.via !== "none" && !api.exposure.stripPrefix && apiPath !== "/" && apiPath !== "/api")
     out.push(p("apps.api.exposure.path", `"${api.exposure.path}" with stripPrefix false: the app would see ${apiPath}/… and none of its routes (/api/…, /healthz, /readyz) (allowed: stripPrefix: true, or path / | /api)`));
-  for (const k of ["cpu", "memory"] as const) {
-    if (quantityValue(api.resources.requests[k]) > quantityValue(api.resources.limits[k]))
-      out.push(p(`apps.api.resources.requests.${k}`, `${api.resources.requests[k]} is above the limit ${api.resources.limits[k]} (allowed: requests ≤ limits)`));
-  }
   const cpu = quantityValue(api.resources.limits.cpu);
   const memoryMi = quantityValue(api.resources.limits.memory) / 2 ** 20;
   const fit = Math.max(1, Math.min(Math.floor(cpu / API_WORKER_MIN.cpu + 1e-9), Math.floor(memoryMi / API_WORKER_MIN.memoryMi)));
@@ -230,21 +227,13 @@ function platformProblems(cfg: ParsedStack): ConfigProblem[] {
 function dataProblems(cfg: ParsedStack): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const mi = (bytes: number) => `${Math.floor(bytes / 2 ** 20)}Mi`;
-  const requestsWithinLimits = (at: string, r: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }) => {
-    for (const k of ["cpu", "memory"] as const) {
-      if (quantityValue(r.requests[k]) > quantityValue(r.limits[k]))
-        out.push(p(`${at}.resources.requests.${k}`, `${r.requests[k]} is above the limit ${r.limits[k]} (allowed: requests ≤ limits)`));
-    }
-  };
   if (cfg.redis.enabled) {
-    requestsWithinLimits("redis", cfg.redis.resources);
     const limit = quantityValue(cfg.redis.resources.limits.memory);
     // Headroom for the AOF-rewrite fork (copy-on-write), buffers and the allocator's overhead.
     if (redisMemoryBytes(cfg.redis.maxMemory) > 0.75 * limit)
       out.push(p("redis.maxMemory", `${cfg.redis.maxMemory} leaves too little headroom under resources.limits.memory ${cfg.redis.resources.limits.memory}: the container would be OOM-killed before Redis applies its maxmemory policy (allowed: at most 75% of the limit, here ≤ ${Math.floor((0.75 * limit) / 2 ** 20)}mb)`));
   }
   if (cfg.mongo.enabled) {
-    requestsWithinLimits("mongo", cfg.mongo.resources);
     const limitGiB = quantityValue(cfg.mongo.resources.limits.memory) / 2 ** 30;
     const cache = cfg.mongo.throttle.cacheSizeGB;
     // MongoDB sizes its own default cache as the larger of 50% of (RAM − 1 GB) and 256 MB, with
@@ -254,4 +243,30 @@ function dataProblems(cfg: ParsedStack): ConfigProblem[] {
       out.push(p("mongo.throttle.cacheSizeGB", `${cache} GB is more than mongod's own sizing rule allows under resources.limits.memory ${cfg.mongo.resources.limits.memory}: the larger of 0.25 GB and 50% of (limit − 1 GB), so connections and sorts would push mongod into an OOM kill (allowed: ≤ ${Math.max(MONGO_MIN_CACHE_GB, Math.floor(((limitGiB - 1) / 2) * 100) / 100)}, or a limit of at least ${mi((2 * cache + 1) * 2 ** 30)})`));
   }
   return out;
+}
+
+interface ResourcesBlock { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }
+const isResources = (o: Record<string, unknown>): o is Record<string, unknown> & ResourcesBlock => {
+  const pair = (v: unknown) => typeof v === "object" && v !== null && typeof (v as Record<string, unknown>).cpu === "string" && typeof (v as Record<string, unknown>).memory === "string";
+  return pair(o.requests) && pair(o.limits);
+};
+
+/**
+ * requests ≤ limits in every resources block of the stack — found by shape, so a block a new
+ * component adds is covered without a rule of its own. Kubernetes rejects such a pod at admission
+ * (after the cluster exists, mid-`up`); here it fails before anything is created. Parts that are
+ * switched off (`enabled: false`) are not checked.
+ */
+function resourceProblems(node: unknown, at: string[], out: ConfigProblem[]): void {
+  if (typeof node !== "object" || node === null || Array.isArray(node)) return;
+  const o = node as Record<string, unknown>;
+  if (o.enabled === false) return;
+  if (isResources(o)) {
+    for (const k of ["cpu", "memory"] as const) {
+      if (quantityValue(o.requests[k]) > quantityValue(o.limits[k]))
+        out.push(p(`${at.join(".")}.requests.${k}`, `${o.requests[k]} is above the limit ${o.limits[k]} (allowed: requests ≤ limits)`));
+    }
+    return;
+  }
+  for (const [k, v] of Object.entries(o)) resourceProblems(v, [...at, k], out);
 }

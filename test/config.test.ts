@@ -33,6 +33,9 @@ interface BadCase {
 }
 
 const BAD: BadCase[] = [
+  { what: "requests above limits in a platform block (ingress-nginx)", change: { ingress: { nginx: { resources: { requests: { cpu: "2" } } } } }, path: "statefleet:ingress.nginx.resources.requests.cpu", says: /2 is above the limit 500m \(allowed: requests ≤ limits\)/, alone: true },
+  { what: "requests above limits in a block not called resources (istiod)", change: { istio: { istiodResources: { requests: { memory: "4Gi" } } } }, path: "statefleet:istio.istiodResources.requests.memory", says: /4Gi is above the limit/, alone: true },
+  { what: "requests above limits in an app", change: { apps: { stats: { resources: { requests: { memory: "1Gi" } } } } }, path: "statefleet:apps.stats.resources.requests.memory", says: /1Gi is above the limit 192Mi/, alone: true },
   { what: "wrong enum (cluster provider)", change: { cluster: { provider: "gke" } }, path: "statefleet:cluster.provider", says: /"gke" is not allowed \(allowed: k3d \| aks\)/ },
   { what: "wrong enum (state strategy)", change: { apps: { stats: { state: "memcached" } } }, path: "statefleet:apps.stats.state", says: /allowed: pod \| shared-volume \| redis/ },
   { what: "wrong type (replicas as string)", change: { apps: { stats: { replicas: "two" } } }, path: "statefleet:apps.stats.replicas", says: /expected number, got "two"/ },
