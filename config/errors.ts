@@ -64,6 +64,15 @@ const describe = (v: unknown): string => {
   return `${typeof v} ${String(v)}`;
 };
 
+/**
+ * YAML reads an unquoted `1.30` as the number 1.3 and `1` as the number 1; where a string is
+ * wanted, say so and show what to type.
+ */
+const quoteHint = (n: number) =>
+  Number.isInteger(n)
+    ? `YAML read this as the number ${n}, but a text value is wanted: put it in quotes, "${n}"`
+    : `YAML read this as the number ${n}, but a text value is wanted: put it in quotes as you meant it (YAML drops trailing zeros: an unquoted 1.30 arrives as 1.3, so write "1.30")`;
+
 /** Turns zod issues into `<key path>: <problem> (allowed: …)` lines. */
 export function problemsFromZod(namespace: string, schema: z.ZodType, input: unknown, error: z.ZodError): ConfigProblem[] {
   const valueAt = (path: readonly PropertyKey[]): unknown =>
@@ -81,10 +90,16 @@ export function problemsFromZod(namespace: string, schema: z.ZodType, input: unk
         }
         break;
       case "invalid_value":
-        out.push({ path: keyPath(namespace, issue.path), message: `${describe(got)} is not allowed (allowed: ${issue.values.map(String).join(" | ")})` });
+        if (typeof got === "number" && issue.values.includes(String(got)))
+          out.push({ path: keyPath(namespace, issue.path), message: `${quoteHint(got)} (allowed: ${issue.values.map((v) => JSON.stringify(v)).join(" | ")})` });
+        else out.push({ path: keyPath(namespace, issue.path), message: `${describe(got)} is not allowed (allowed: ${issue.values.map(String).join(" | ")})` });
         break;
       case "invalid_type":
-        out.push({ path: keyPath(namespace, issue.path), message: `expected ${issue.expected}, got ${describe(got)}` });
+        if (got === undefined)
+          out.push({ path: keyPath(namespace, issue.path), message: `missing: this key is required here (expected ${issue.expected}; docs/config.md shows every key with an example)` });
+        else if (issue.expected === "string" && typeof got === "number")
+          out.push({ path: keyPath(namespace, issue.path), message: quoteHint(got) });
+        else out.push({ path: keyPath(namespace, issue.path), message: `expected ${issue.expected}, got ${describe(got)}` });
         break;
       case "too_small":
         out.push({ path: keyPath(namespace, issue.path), message: `${describe(got)} is too small (allowed: ${issue.origin === "array" ? "at least " + issue.minimum + " items" : (issue.inclusive ? "≥ " : "> ") + issue.minimum})` });

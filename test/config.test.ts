@@ -33,6 +33,8 @@ interface BadCase {
 }
 
 const BAD: BadCase[] = [
+  { what: "an unquoted version YAML turns into a number", stack: "aks", change: { cluster: { aks: { kubernetesVersion: 1.3 } } }, path: "statefleet:cluster.aks.kubernetesVersion", says: /YAML read this as the number 1\.3, but a text value is wanted: put it in quotes .*write "1\.30"/, alone: true },
+  { what: "unquoted zone numbers", stack: "aks", change: { cluster: { aks: { zones: [1, 2, 3] } } }, path: "statefleet:cluster.aks.zones[0]", says: /the number 1, but a text value is wanted: put it in quotes, "1" \(allowed: "1" \| "2" \| "3"\)/ },
   { what: "requests above limits in a platform block (ingress-nginx)", change: { ingress: { nginx: { resources: { requests: { cpu: "2" } } } } }, path: "statefleet:ingress.nginx.resources.requests.cpu", says: /2 is above the limit 500m \(allowed: requests ≤ limits\)/, alone: true },
   { what: "requests above limits in a block not called resources (istiod)", change: { istio: { istiodResources: { requests: { memory: "4Gi" } } } }, path: "statefleet:istio.istiodResources.requests.memory", says: /4Gi is above the limit/, alone: true },
   { what: "requests above limits in an app", change: { apps: { stats: { resources: { requests: { memory: "1Gi" } } } } }, path: "statefleet:apps.stats.resources.requests.memory", says: /1Gi is above the limit 192Mi/, alone: true },
@@ -72,6 +74,12 @@ describe("stack config validation", () => {
   it("accepts the boundaries: AKS minCount equal to maxCount, pingpong per pod with one replica", () => {
     expect(() => parseStackConfig("aks", merge(stackRaw("aks"), { cluster: { aks: { userPool: { minCount: 3, maxCount: 3 } } } }) as Record<string, unknown>)).not.to.throw();
     expect(() => parseStackConfig("dev", merge(devRaw(), { apps: { pingpong: { state: "pod", replicas: 1, logoutput: { readVia: "http" } } } }) as Record<string, unknown>)).not.to.throw();
+  });
+
+  it("accepts plain numbers where Kubernetes does (cpu: 1, cpu: 0.5), as the quantities the docs show", () => {
+    const cfg = parseStackConfig("dev", merge(devRaw(), { apps: { stats: { resources: { requests: { cpu: 0.5 }, limits: { cpu: 1 } } } } }) as Record<string, unknown>);
+    expect(cfg.apps.stats.resources).to.deep.include({ requests: { cpu: "0.5", memory: "64Mi" }, limits: { cpu: "1", memory: "192Mi" } });
+    expect(problemsOf(merge(devRaw(), { apps: { stats: { resources: { limits: { cpu: -1 } } } } }) as Record<string, unknown>).join("\n")).to.contain("statefleet:apps.stats.resources.limits.cpu");
   });
 
   it("accepts both real stack files", () => {
