@@ -3,7 +3,7 @@ import { z } from "zod";
 /** A Kubernetes resource quantity such as `250m`, `512Mi`, `1Gi`. */
 export const quantity = z.preprocess(
   // Kubernetes accepts plain numbers (`cpu: 1`, `cpu: 0.5`), and YAML hands them over unquoted.
-  (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? String(v) : v),
+  (v) => (typeof v === "number" && Number.isFinite(v) ? String(v) : v),
   z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, { message: "not a Kubernetes quantity (allowed: e.g. 250m, 0.5, 512Mi, 1Gi)" }),
 );
 

@@ -18,7 +18,7 @@ const FAKE_PULUMI = `#!/usr/bin/env bash
 # stand-in for the pulumi CLI (see the test file's header)
 set -euo pipefail
 log="$FAKE_DIR/calls.jsonl"
-node -e 'const [cwd, ...args] = process.argv.slice(1); require("fs").appendFileSync(process.env.FAKE_DIR + "/calls.jsonl", JSON.stringify({ cwd, args }) + "\\n")' "$PWD" "$@"
+node -e 'const [cwd, ...args] = process.argv.slice(1); require("fs").appendFileSync(process.env.FAKE_DIR + "/calls.jsonl", JSON.stringify({ cwd, args, backend: process.env.PULUMI_BACKEND_URL }) + "\\n")' "$PWD" "$@"
 stacks="$FAKE_DIR/stacks"; touch "$stacks"
 if [ "$1" = stack ] && [ "$2" = ls ]; then
   node -e 'const n = require("fs").readFileSync(process.argv[1], "utf8").split("\\n").filter(Boolean); console.log(JSON.stringify(n.map((name) => ({ name }))))' "$stacks"; exit 0
@@ -36,7 +36,7 @@ if [ -n "$cfg" ]; then printf '\\nencryptionsalt: v1:fake\\n' >> "$cfg"; fi
 echo "ran: $*"
 `;
 
-interface Call { cwd: string; args: string[] }
+interface Call { cwd: string; args: string[]; backend?: string }
 
 function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-scripts-"));
@@ -51,8 +51,12 @@ function setup() {
     PULUMI_CONFIG_PASSPHRASE: "test",
   };
   delete (env as Record<string, string | undefined>).STATEFLEET_SECRETS_PROVIDER;
-  const run = (script: string, args: string[], extra: Record<string, string> = {}) =>
-    spawnSync(path.join(ROOT, "scripts", script), args, { env: { ...env, ...extra }, encoding: "utf8", timeout: 30_000 });
+  /** `extra` values of undefined remove the variable from the script's environment. */
+  const run = (script: string, args: string[], extra: Record<string, string | undefined> = {}) => {
+    const e: Record<string, string | undefined> = { ...env, ...extra };
+    for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+    return spawnSync(path.join(ROOT, "scripts", script), args, { env: e as NodeJS.ProcessEnv, encoding: "utf8", timeout: 30_000 });
+  };
   const calls = (): Call[] =>
     fs.existsSync(path.join(dir, "calls.jsonl"))
       ? fs.readFileSync(path.join(dir, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Call)
@@ -112,6 +116,11 @@ describe("pulumi through scripts/pulumi-stack.sh: the committed stack file stays
     const r = t.run("pulumi-stack.sh", ["dev", "stack", "output"]);
     expect(r.status, r.stderr).to.equal(0);
     expect(fs.existsSync(path.join(t.dir, "state")), "the file backend's directory is created").to.equal(true);
+    expect(t.calls().every((c) => c.backend === `file://${path.join(t.dir, "state")}`)).to.equal(true);
+    // Unset: the repository's .pulumi-state/ (git-ignored), whatever the user is logged in to.
+    const d = t.run("pulumi-stack.sh", ["dev", "stack", "output"], { PULUMI_BACKEND_URL: undefined });
+    expect(d.status, d.stderr).to.equal(0);
+    expect(t.calls().at(-1)!.backend).to.equal(`file://${path.join(ROOT, ".pulumi-state")}`);
   });
 
   it("refuses `config set`, which would write to the throw-away copy, and says to edit the stack file", () => {
