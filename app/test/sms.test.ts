@@ -180,10 +180,36 @@ describe("sms-app and sms-model", function () {
     }
   });
 
+  it("SMS_FAULT=http-500 is the bad version: every user request answers 500 (counted), probes and /metrics stay healthy; off by default", async function () {
+    const bad = await RoleProcess.start("sms-app", { MODEL_HOST: model.url, APP_VERSION: "v2", SMS_FAULT: "http-500" });
+    try {
+      for (const [method, path] of [["GET", "/"], ["GET", "/sms/"], ["POST", "/sms/"], ["POST", "/sms"]] as const) {
+        const res = method === "GET" ? await bad.get(path) : await predict(bad, { sms: "free prize", guess: "spam" }, path);
+        expect(res.status, `${method} ${path}`).to.equal(500);
+        expect(res.body).to.contain("SMS_FAULT=http-500");
+        // Still the version's answer: the mesh keeps sticky users on it until it is rolled back.
+        expect(res.headers["x-app-version"]).to.equal("v2");
+      }
+      expect((await bad.get("/healthz")).status).to.equal(200);
+      expect((await bad.get("/readyz")).status).to.equal(200);
+      const m = await metrics(bad);
+      // What the canary analysis reads: the 500s by route, and the prediction requests received.
+      expect(sample(m, 'http_requests_total{role="sms-app",route="/sms/",status="500"}')).to.equal(2);
+      expect(sample(m, 'http_requests_total{role="sms-app",route="/sms",status="500"}')).to.equal(1);
+      expect(sample(m, SMS_SERIES.requests)).to.equal(2);
+      expect(sample(m, SMS_SERIES.spam)).to.equal(0);
+    } finally {
+      await bad.stop();
+    }
+    // The healthy process of this suite runs without the variable: the switch is off by default.
+    expect((await predict(app, { sms: "lunch at noon?", guess: "ham" })).status).to.equal(200);
+  });
+
   const startErrors: Array<{ what: string; role: string; env: Record<string, string>; code: number; mentions: RegExp }> = [
     { what: "MODEL_HOST missing", role: "sms-app", env: {}, code: 2, mentions: /MODEL_HOST: required/ },
     { what: "MODEL_HOST not a URL", role: "sms-app", env: { MODEL_HOST: "model-service:8081" }, code: 2, mentions: /MODEL_HOST: invalid value "model-service:8081" \(allowed: an http:\/\/ or https:\/\/ URL\)/ },
     { what: "a bad APP_VERSION", role: "sms-app", env: { MODEL_HOST: "http://x", APP_VERSION: "canary" }, code: 2, mentions: /APP_VERSION: invalid value "canary"/ },
+    { what: "an unknown SMS_FAULT", role: "sms-app", env: { MODEL_HOST: "http://x", SMS_FAULT: "crash" }, code: 2, mentions: /SMS_FAULT: invalid value "crash"/ },
     { what: "a bad SESSION_COOKIE", role: "sms-app", env: { MODEL_HOST: "http://x", SESSION_COOKIE: "a b" }, code: 2, mentions: /SESSION_COOKIE: invalid value/ },
     { what: "a model version the image does not carry", role: "sms-model", env: { MODEL_VERSION: "v9" }, code: 1, mentions: /MODEL_VERSION=v9: cannot load .*v9\.json/ },
   ];

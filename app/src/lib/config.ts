@@ -97,7 +97,13 @@ export interface SmsAppConfig extends BaseConfig {
   sessionCookie: string;
   /** How long the browser keeps the version cookie. */
   sessionMaxAgeSeconds: number;
+  /** The bad-version switch: `http-500` answers every user request with a 500 (probes and /metrics stay healthy). */
+  fault: SmsFault;
 }
+
+/** `SMS_FAULT`: `none`, or `http-500` to rehearse a release that fails its canary analysis. */
+export const SMS_FAULTS = ["none", "http-500"] as const;
+export type SmsFault = (typeof SMS_FAULTS)[number];
 
 /** The SMS classifier (seed 004): one bundled model version, loaded at start. */
 export interface SmsModelConfig extends BaseConfig {
@@ -322,6 +328,7 @@ const envSchema = z.object({
   APP_VERSION: versionName,
   SESSION_COOKIE: cookieName,
   SESSION_MAX_AGE_SECONDS: integer(60, 31_536_000, 3600),
+  SMS_FAULT: oneOf(SMS_FAULTS, "none"),
   MODEL_VERSION: versionName,
   MODEL_DIR: optionalText,
   MONGO_URL: mongoUrl,
@@ -401,6 +408,7 @@ export function loadConfig(role: Role, rawEnv: NodeJS.ProcessEnv): AppConfig {
         appVersion: e.APP_VERSION ?? "v1",
         sessionCookie: e.SESSION_COOKIE ?? "user-session",
         sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+        fault: e.SMS_FAULT,
       };
       break;
     }

@@ -77,6 +77,17 @@ export async function start(config: SmsAppConfig, runtime: Runtime = createRunti
     runtime,
     routes(app) {
       rawBodies(app);
+      if (config.fault === "http-500") {
+        // The bad-version switch (SMS_FAULT): users get 500s while the pod stays Ready and scraped,
+        // exactly the release a canary analysis must catch and roll back.
+        app.addHook("onRequest", async (request, reply) => {
+          const path = request.url.split("?")[0];
+          if (path === "/healthz" || path === "/readyz" || path === "/metrics") return;
+          if (request.method === "POST" && (path === "/sms" || path === "/sms/")) requests.inc({ endpoint: ENDPOINT });
+          request.log.warn({ fault: config.fault }, "fault injected (SMS_FAULT)");
+          return reply.code(500).type(TEXT).send(`fault injected: SMS_FAULT=${config.fault}\n`);
+        });
+      }
       app.addHook("onSend", async (_request, reply, payload) => {
         reply.header("set-cookie", cookie);
         reply.header("x-app-version", config.appVersion);
