@@ -8,9 +8,11 @@ import { AksCluster } from "./components/cluster/aks-cluster";
 import { K3dCluster } from "./components/cluster/k3d-cluster";
 import type { ClusterInfo } from "./components/cluster/types";
 import { AppImage } from "./components/image";
+import { PLATFORM_NAMESPACES } from "./components/contracts";
 import { NAMESPACES, Namespaces } from "./components/platform/namespaces";
 import { entryPoint, resolveGrafanaVia } from "./components/platform/entry-points";
 import { IngressNginx } from "./components/platform/ingress-nginx";
+import { Flagger } from "./components/platform/flagger";
 import { Istio } from "./components/platform/istio";
 import { Monitoring } from "./components/platform/monitoring";
 import { SharedStorage } from "./components/platform/shared-storage";
@@ -42,9 +44,11 @@ const namespaces = new Namespaces("namespaces", { istioInjection: cfg.istio.enab
 
 const gatewayEnabled = cfg.istio.enabled && cfg.istio.gateway.enabled;
 const grafanaVia = resolveGrafanaVia(cfg.monitoring.grafanaVia, cfg.ingress.nginx.enabled, gatewayEnabled);
+/** Progressive delivery of sms by Flagger (config rules guarantee Istio and monitoring are on). */
+const flaggerOn = cfg.apps.sms.enabled && cfg.apps.sms.rollout === "flagger";
 /** Prometheus, Grafana, Alertmanager; first, because ingress-nginx's ServiceMonitor needs its CRDs. */
 const monitoring = cfg.monitoring.enabled
-  ? new Monitoring("monitoring", { settings: cfg.monitoring, host: cfg.ingress.host, grafanaVia, entry: cluster.entry }, k8sOpts)
+  ? new Monitoring("monitoring", { settings: cfg.monitoring, host: cfg.ingress.host, grafanaVia, entry: cluster.entry, queryClients: flaggerOn ? [PLATFORM_NAMESPACES.flagger] : [] }, k8sOpts)
   : undefined;
 /** ingress-nginx (retired upstream in March 2026; kept for the seeds). */
 const ingressNginx = cfg.ingress.nginx.enabled
@@ -53,6 +57,8 @@ const ingressNginx = cfg.ingress.nginx.enabled
 /** Istio (sidecar mode) and, when on, its ingress gateway with the shared Gateway. */
 const istio = cfg.istio.enabled ? new Istio("istio", { settings: cfg.istio, entry: cluster.entry, clusterKind: cluster.kind }, k8sOpts) : undefined;
 monitoring?.exposeGrafana({ ingressNginx, istio });
+/** Flagger: releases sms step by step, judged by Prometheus, through Istio routing. */
+const flagger = flaggerOn && monitoring && istio ? new Flagger("flagger", { watchNamespace: NAMESPACES.apps, monitoring, dependsOn: [istio.crdsReady] }, k8sOpts) : undefined;
 
 /** ReadWriteMany claims for `shared-volume` state (Azure Files on AKS, the shared host dir on k3d). */
 const storage = cfg.storage.enabled
@@ -88,7 +94,7 @@ const appArgs = {
   image: image.ref,
   namespace: NAMESPACES.apps,
   defaultHost: cfg.ingress.host,
-  platform: { ingressNginx, istio, monitoring, storage, redis, mongo },
+  platform: { ingressNginx, istio, monitoring, storage, redis, mongo, flagger },
   dependsOn: [namespaces.apps],
 };
 const stats = cfg.apps.stats.enabled ? new StatsApp("stats", { ...appArgs, config: cfg.apps.stats }, k8sOpts) : undefined;

@@ -11,6 +11,7 @@ export const PLATFORM_NAMESPACES = {
   istioSystem: "istio-system",
   istioIngress: "istio-ingress",
   monitoring: "monitoring",
+  flagger: "flagger",
 } as const;
 
 /** Pod labels that a NetworkPolicy of a data service admits. A Workload adds them to its pods. */
@@ -45,6 +46,14 @@ export interface MonitoringInfo {
   selectorLabels: Record<string, string>;
   /** Label a ConfigMap needs for Grafana's sidecar to load it as a dashboard. */
   dashboardLabel: Record<string, string>;
+}
+
+/** Flagger, the progressive-delivery operator (`apps.sms.rollout: flagger`). */
+export interface FlaggerInfo {
+  /** Canary and MetricTemplate objects must dependOn this: it installs their CRDs. */
+  crdsReady: pulumi.Resource;
+  /** The Prometheus query URL MetricTemplates point at (the one Flagger itself uses). */
+  prometheusUrl: string;
 }
 
 /** A ReadWriteMany claim handed out by SharedStorage. */

@@ -126,7 +126,20 @@ export interface WorkloadArgs {
    * ServiceMonitor copies them onto every scraped series (`podTargetLabels`).
    */
   podLabels?: Record<string, string>;
+  /**
+   * The Deployment is the target of a progressive-delivery controller (a Flagger `Canary`):
+   * the controller copies it to `<name>-primary` (same pod labels except the selector's
+   * `app.kubernetes.io/name`, which becomes `<name>-primary`), owns the Services and routing named
+   * `<name>`, `<name>-primary`, `<name>-canary`, and scales this Deployment to zero between
+   * releases. So: no Service `<name>` and no exposure here; the NetworkPolicy, PDB, mTLS exception
+   * and scraping select both copies by `statefleet.io/workload: <name>` (a headless `<name>-pods`
+   * Service for the ServiceMonitor); the replica count is left to the controller after creation.
+   */
+  progressiveDelivery?: boolean;
 }
+
+/** Pod label that a progressive-delivery target and its controller-made primary copy share. */
+export const WORKLOAD_LABEL = "statefleet.io/workload";
 
 /** The Istio `uri` rewrite pair for a prefix: `/p` and `/p/...` both reach the app as `/...`. */
 export function istioMatches(path: string): { uri: { exact?: string; prefix?: string } }[] {
@@ -165,6 +178,9 @@ export class Workload extends pulumi.ComponentResource {
     const drain = args.drainSeconds ?? 5;
     const shutdown = args.shutdownTimeoutSeconds ?? 20;
     const sel = selectorLabels(name);
+    const pd = args.progressiveDelivery === true;
+    /** Selects every pod of the workload: with a controller-made primary copy, both copies. */
+    const pods = pd ? { "app.kubernetes.io/part-of": "statefleet", [WORKLOAD_LABEL]: name } : sel;
     const meta = (extra: Record<string, string> = {}) => ({ name, namespace: ns, labels: { ...labels(name, args.component), ...extra } });
     const waitFor = [...(args.dependsOn ?? [])];
     /** Only the pods wait for the data service; everything else can be created meanwhile. */
@@ -220,7 +236,7 @@ export class Workload extends pulumi.ComponentResource {
       podsWaitFor.push(mongo.ready);
     }
 
-    const podLabels = { ...labels(name, args.component), ...podExtraLabels, ...(args.podLabels ?? {}) };
+    const podLabels = { ...labels(name, args.component), ...podExtraLabels, ...(args.podLabels ?? {}), ...(pd ? { [WORKLOAD_LABEL]: name } : {}) };
     const env: K8sInputs.core.v1.EnvVar[] = [
       { name: "PORT", value: String(APP_PORT) },
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -281,19 +297,23 @@ export class Workload extends pulumi.ComponentResource {
           },
         },
       },
-      child(...podsWaitFor),
+      // The controller scales the target (to zero between releases); an update must not fight it.
+      pd ? { ...child(...podsWaitFor), ignoreChanges: ["spec.replicas"] } : child(...podsWaitFor),
     );
 
     this.serviceName = name;
     this.url = `http://${name}.${ns}.svc.cluster.local`;
     this.selector = sel;
+    // Under a progressive-delivery controller the Service `<name>` is the controller's; ours is
+    // headless, only for scraping every pod of both copies.
     this.service = new k8s.core.v1.Service(
-      name,
+      pd ? `${name}-pods` : name,
       {
-        metadata: meta(),
+        metadata: pd ? { name: `${name}-pods`, namespace: ns, labels: labels(`${name}-pods`, args.component) } : meta(),
         spec: {
           type: "ClusterIP",
-          selector: sel,
+          ...(pd ? { clusterIP: "None" } : {}),
+          selector: pods,
           ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP", appProtocol: "http" }],
           ...(args.clientIpAffinity
             ? { sessionAffinity: "ClientIP", sessionAffinityConfig: { clientIP: { timeoutSeconds: args.clientIpAffinity.timeoutSeconds } } }
@@ -327,17 +347,18 @@ export class Workload extends pulumi.ComponentResource {
     }
 
     if (manyPods) {
-      new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: sel } } }, child());
+      new k8s.policy.v1.PodDisruptionBudget(name, { metadata: meta(), spec: { maxUnavailable: 1, selector: { matchLabels: pods } } }, child());
     }
 
     if (args.monitoring) {
       serviceMonitor(
         name,
-        { name, namespace: ns, labels: labels(name, args.component), selector: sel, port: "http", monitoring: args.monitoring, service: this.service, dependsOn: waitFor, podTargetLabels: Object.keys(args.podLabels ?? {}) },
+        { name, namespace: ns, labels: labels(name, args.component), selector: pd ? selectorLabels(`${name}-pods`) : sel, port: "http", monitoring: args.monitoring, service: this.service, dependsOn: waitFor, podTargetLabels: Object.keys(args.podLabels ?? {}) },
         this,
       );
     }
 
+    if (pd && args.exposure) throw new Error(`${name}: a progressive-delivery target is exposed by its controller's routing, not by the Workload`);
     const exp = args.exposure;
     if (exp?.via === "ingress-nginx") {
       const cookie = exp.cookieAffinity;
@@ -427,7 +448,7 @@ export class Workload extends pulumi.ComponentResource {
           kind: "PeerAuthentication",
           metadata: meta(),
           spec: {
-            selector: { matchLabels: sel },
+            selector: { matchLabels: pods },
             mtls: { mode: "STRICT" },
             // Only the app port; the NetworkPolicy below still admits nobody but the named callers.
             portLevelMtls: { [String(APP_PORT)]: { mode: "PERMISSIVE" } },
@@ -459,7 +480,7 @@ export class Workload extends pulumi.ComponentResource {
       {
         metadata: meta(),
         spec: {
-          podSelector: { matchLabels: sel },
+          podSelector: { matchLabels: pods },
           policyTypes: ["Ingress", "Egress"],
           ingress: from.length > 0 ? [{ from, ports: appPort }] : [],
           egress,

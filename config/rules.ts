@@ -65,7 +65,7 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
     out.push(p("apps.pingpong.logoutput.enabled", `true while pingpong is disabled; logoutput shows pingpong's count (allowed: false, or enable apps.pingpong)`));
   }
   out.push(...apiProblems(cfg));
-  out.push(...smsProblems(cfg.apps.sms, { monitoring: cfg.monitoring.enabled }, `${NS}:apps.sms`));
+  out.push(...smsProblems(cfg.apps.sms, { monitoring: cfg.monitoring.enabled, istio: cfg.istio.enabled }, `${NS}:apps.sms`));
   out.push(...routeProblems(cfg));
   out.push(...dataProblems(cfg));
   out.push(...platformProblems(cfg));

@@ -37,6 +37,8 @@ export const VARIANTS = {
       },
     },
   },
+  /** sms released by Flagger: the chart, its namespace, the Canary and MetricTemplates instead of the v1/v2 split. */
+  devFlagger: { stack: "dev", overrides: { "statefleet:apps": { sms: { rollout: "flagger" } } } },
   /** AKS with every option on: trusted proxies, 2 istiods, Grafana on the gateway, Alertmanager receivers. */
   aksOptions: {
     stack: "aks",

@@ -23,6 +23,10 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
   ["dev", "sms at 50/50 with autoscaled versions, no shadow", {
     overrides: { "statefleet:apps": { sms: { weights: { v1: 50, v2: 50 }, app: { v1: { replicas: undefined, autoscale: { min: 2, max: 5 } } }, shadow: { enabled: false } } } },
   }],
+  ["dev", "sms released by Flagger (autoscaled app, the bad-version switch on)", {
+    overrides: { "statefleet:apps": { sms: { rollout: "flagger", flagger: { version: "v2", fault: "http-500", replicas: undefined, autoscale: { min: 2, max: 4 } } } } },
+  }],
+  ["aks", "sms released by Flagger", { overrides: { "statefleet:apps": { sms: { rollout: "flagger" } } } }],
   ["aks", "Istio and ingress-nginx off, apps internal", {
     overrides: {
       "statefleet:istio": { enabled: false, gateway: { enabled: false } },

@@ -43,6 +43,13 @@ export const CHARTS = {
    * prometheus-node-exporter 4.56.1 as subcharts.
    */
   kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+  /**
+   * fluxcd/flagger tag v1.44.0 (2026-07-14), charts/flagger: the progressive-delivery operator of
+   * `apps.sms.rollout: flagger`. 1.43 added Istio's `analysis.sessionAffinity.primaryCookieName`;
+   * the fields we set on Canary and MetricTemplate are checked against this tag's CRD
+   * (test/fixtures/flagger/crd-1.44.0.yaml). The chart installs its CRDs from `crds/`.
+   */
+  flagger: { chart: "flagger", version: "1.44.0", repo: "https://flagger.app" },
 } as const satisfies Record<string, ChartRef>;
 
 export interface ReleaseArgs {

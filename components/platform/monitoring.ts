@@ -18,6 +18,8 @@ const RELEASE = "kube-prometheus-stack";
 export const NODE_EXPORTER_NAMESPACE = "node-exporter";
 /** Grafana's Service, as the grafana subchart names it (`<release>-grafana`, port 80 → 3000). */
 export const GRAFANA_SERVICE = `${RELEASE}-grafana`;
+/** Prometheus' query API inside the cluster (the chart's Service `<release>-prometheus`, port 9090). */
+export const PROMETHEUS_URL = `http://${RELEASE}-prometheus.${PLATFORM_NAMESPACES.monitoring}.svc.cluster.local:9090`;
 /** The Secret with Grafana's admin login (keys `admin-user`, `admin-password`). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** Labels Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by, cluster-wide. */
@@ -34,6 +36,8 @@ export interface MonitoringArgs {
   grafanaVia: "ingress-nginx" | "istio-gateway" | "none";
   /** How entry points are reached: Grafana's public URL (root_url) depends on it. */
   entry: EntryPoints;
+  /** Namespaces whose pods query Prometheus' API (port 9090), e.g. Flagger's. */
+  queryClients?: string[];
 }
 
 /** The browser-facing URL of Grafana, ending in `/`: what Grafana puts in its links and redirects. */
@@ -188,7 +192,12 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringIn
       this.namespace,
       [
         // Scrapes pods in every namespace, kubelets and node-exporters on the nodes.
-        { name: "prometheus", podSelector: app("prometheus"), egress: [toEverything()] },
+        {
+          name: "prometheus",
+          podSelector: app("prometheus"),
+          egress: [toEverything()],
+          ...(args.queryClients && args.queryClients.length > 0 ? { ingress: [fromNamespaces(args.queryClients, [9090])] } : {}),
+        },
         { name: "grafana", podSelector: app("grafana"), ingress: [fromNamespaces([PLATFORM_NAMESPACES.ingressNginx, PLATFORM_NAMESPACES.istioIngress], [3000])] },
         // The operator's admission webhook, called by the API server.
         { name: "operator", podSelector: { "app.kubernetes.io/component": "prometheus-operator" }, ingress: [fromAnywhere([10250])] },

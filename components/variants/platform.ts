@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ExposureConfig, StateStrategy } from "../../config/apps";
 import type { EntryPoints } from "../cluster/types";
-import type { IngressNginxInfo, IstioInfo, MongoInfo, MonitoringInfo, RedisInfo, RwxStorage } from "../contracts";
+import type { FlaggerInfo, IngressNginxInfo, IstioInfo, MongoInfo, MonitoringInfo, RedisInfo, RwxStorage } from "../contracts";
 import { entryPoint } from "../platform/entry-points";
 import type { WorkloadExposure, WorkloadState } from "../workload";
 
@@ -17,6 +17,8 @@ export interface AppPlatform {
   storage?: RwxStorage;
   redis?: RedisInfo;
   mongo?: MongoInfo;
+  /** Flagger, installed when a variant releases by progressive delivery (`apps.sms.rollout: flagger`). */
+  flagger?: FlaggerInfo;
 }
 
 /**

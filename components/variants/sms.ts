@@ -7,6 +7,7 @@ import { istioCustomResource } from "../platform/istio";
 import { APP_PORT, SERVICE_PORT, Workload } from "../workload";
 import { exposureOf, routeOf, type AppRoute, type VariantArgs } from "./platform";
 import { alertRuleGroups, smsDashboards } from "./sms-monitoring";
+import { METRIC_TEMPLATES, canarySpec, metricTemplateSpecs } from "./sms-rollout";
 import {
   APP_LABEL,
   APP_VERSIONS,
@@ -50,10 +51,21 @@ export class SmsApp extends pulumi.ComponentResource {
     const common = { namespace: ns, image: args.image, monitoring: args.platform.monitoring, mesh: istio, dependsOn: args.dependsOn };
     const child = { parent: this, dependsOn: args.dependsOn ?? [] };
 
-    const version = (role: "app" | "model", v: string, scaling: Scaling, env: k8s.types.input.core.v1.EnvVar[]) => {
+    const flagger = c.rollout === "flagger";
+    if (flagger && !args.platform.flagger) throw new Error(`${key}.rollout: flagger, but Flagger is not installed (it needs monitoring.enabled)`);
+    const appEnv = (v: string) => [
+      { name: "APP_VERSION", value: v },
+      { name: "MODEL_HOST", value: `http://${hosts.model}` },
+      { name: "MODEL_TIMEOUT_MS", value: String(Math.round(c.model.timeoutSeconds * 1000)) },
+      { name: "SESSION_COOKIE", value: c.stickiness.cookieName },
+      { name: "SESSION_MAX_AGE_SECONDS", value: String(c.stickiness.maxAgeSeconds) },
+    ];
+    /** `name` is the Workload's (static: `sms-app-v1`; flagger: `sms-app`, Flagger's target). */
+    const version = (role: "app" | "model", v: string, scaling: Scaling, env: k8s.types.input.core.v1.EnvVar[], name?: string) => {
       const service = role === "app" ? appName : modelName;
+      const workloadName = name ?? `${service}-${v}`;
       const w = new Workload(
-        `${service}-${v}`,
+        workloadName,
         {
           ...common,
           args: [`sms-${role}`],
@@ -65,25 +77,24 @@ export class SmsApp extends pulumi.ComponentResource {
           podLabels: { [APP_LABEL]: service, [VERSION_LABEL]: v },
           // The app calls every model version (the shadow gets its copy from the app's sidecar).
           ...(role === "app" ? { calls: [modelPods] } : { clients: [appPods] }),
+          ...(name !== undefined ? { progressiveDelivery: true } : {}),
         },
         { parent: this },
       );
-      this.workloads[`${service}-${v}`] = w;
+      this.workloads[workloadName] = w;
     };
-    for (const v of APP_VERSIONS) {
-      version("app", v, c.app[v], [
-        { name: "APP_VERSION", value: v },
-        { name: "MODEL_HOST", value: `http://${hosts.model}` },
-        { name: "MODEL_TIMEOUT_MS", value: String(Math.round(c.model.timeoutSeconds * 1000)) },
-        { name: "SESSION_COOKIE", value: c.stickiness.cookieName },
-        { name: "SESSION_MAX_AGE_SECONDS", value: String(c.stickiness.maxAgeSeconds) },
-      ]);
-      version("model", v, c.model[v], [{ name: "MODEL_VERSION", value: v }]);
+    if (flagger) {
+      // One Deployment; a release changes its pod template (version, fault) and Flagger takes it from there.
+      version("app", c.flagger.version, c.flagger.scaling, [...appEnv(c.flagger.version), { name: "SMS_FAULT", value: c.flagger.fault }], appName);
+    } else {
+      for (const v of APP_VERSIONS) version("app", v, c.app[v], appEnv(v));
     }
+    for (const v of APP_VERSIONS) version("model", v, c.model[v], [{ name: "MODEL_VERSION", value: v }]);
     if (c.shadow.enabled) version("model", SHADOW_VERSION, c.shadow.scaling, [{ name: "MODEL_VERSION", value: SHADOW_VERSION }]);
 
     // One Service per role spanning its versions: the name callers use and the host the routing splits.
-    const services = [appName, modelName].map(
+    // With Flagger the app's Services are Flagger's (`sms-app`, `-primary`, `-canary`).
+    const services = (flagger ? [modelName] : [appName, modelName]).map(
       (service) =>
         new k8s.core.v1.Service(
           service,
@@ -100,8 +111,29 @@ export class SmsApp extends pulumi.ComponentResource {
     );
     const meshChild = { parent: this, dependsOn: [...(args.dependsOn ?? []), ...services] };
     const meta = (n: string, component: string) => ({ name: n, namespace: ns, labels: labels(n, component) });
-    istioCustomResource(appName, { kind: "DestinationRule", metadata: meta(appName, "sms-app"), spec: appDestinationRuleSpec(hosts) }, istio, meshChild);
-    istioCustomResource(appName, { kind: "VirtualService", metadata: meta(appName, "sms-app"), spec: appVirtualServiceSpec(c, hosts) }, istio, meshChild);
+    if (!flagger) {
+      istioCustomResource(appName, { kind: "DestinationRule", metadata: meta(appName, "sms-app"), spec: appDestinationRuleSpec(hosts) }, istio, meshChild);
+      istioCustomResource(appName, { kind: "VirtualService", metadata: meta(appName, "sms-app"), spec: appVirtualServiceSpec(c, hosts) }, istio, meshChild);
+    } else if (args.platform.flagger) {
+      // Flagger generates the app's DestinationRules and VirtualService from the Canary.
+      const fl = args.platform.flagger;
+      const crChild = { parent: this, dependsOn: [...(args.dependsOn ?? []), fl.crdsReady] };
+      const specs = metricTemplateSpecs(fl.prometheusUrl);
+      const templates = (Object.keys(METRIC_TEMPLATES) as (keyof typeof METRIC_TEMPLATES)[]).map(
+        (k) =>
+          new k8s.apiextensions.CustomResource(
+            METRIC_TEMPLATES[k],
+            { apiVersion: "flagger.app/v1beta1", kind: "MetricTemplate", metadata: meta(METRIC_TEMPLATES[k], "sms-app"), spec: specs[k] },
+            crChild,
+          ),
+      );
+      const target = this.workloads[appName] as Workload;
+      new k8s.apiextensions.CustomResource(
+        appName,
+        { apiVersion: "flagger.app/v1beta1", kind: "Canary", metadata: meta(appName, "sms-app"), spec: canarySpec(c, appName, { external: hosts.external, gateway: hosts.gateway, namespace: ns }) },
+        { ...crChild, dependsOn: [...crChild.dependsOn, ...templates, target, istio.crdsReady] },
+      );
+    }
     istioCustomResource(modelName, { kind: "DestinationRule", metadata: meta(modelName, "sms-model"), spec: modelDestinationRuleSpec(c, hosts) }, istio, meshChild);
     istioCustomResource(modelName, { kind: "VirtualService", metadata: meta(modelName, "sms-model"), spec: modelVirtualServiceSpec(c, hosts, appName) }, istio, meshChild);
 

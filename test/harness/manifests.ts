@@ -1,5 +1,29 @@
 import type { Graph, K8sObject } from "./graph";
+import * as path from "node:path";
+import { CHARTS } from "../../components/platform/charts";
+import { loadCrdSchemas, schemaProblems, type JsonSchema } from "./crd-schema";
 import { hasUnknown } from "./unwrap";
+
+/**
+ * CRDs without a kubernetes-models package: their schemas from checked-in copies of the pinned
+ * chart's CRD file (header: source tag and path). API group → file.
+ */
+export const CRD_FILES: Record<string, string> = {
+  "flagger.app": path.resolve(__dirname, "..", "fixtures", "flagger", `crd-${CHARTS.flagger.version}.yaml`),
+};
+const crdSchemas = new Map<string, Map<string, JsonSchema>>();
+
+/** The pinned CRD schema of a custom resource kind, or undefined when the group has no CRD file. */
+export function crdSchemaFor(apiVersion: string, kind: string): JsonSchema | undefined {
+  const group = apiVersion.split("/")[0] as string;
+  const file = CRD_FILES[group];
+  if (!file) return undefined;
+  let schemas = crdSchemas.get(file);
+  if (!schemas) crdSchemas.set(file, (schemas = loadCrdSchemas(file)));
+  const schema = schemas.get(`${apiVersion} ${kind}`);
+  if (!schema) throw new Error(`${path.basename(file)} defines no ${apiVersion} ${kind}`);
+  return schema;
+}
 
 // kubernetes-models and @kubernetes-models/* are ESM-only. TypeScript compiles `import()` to
 // `require()` under CommonJS, which their exports map refuses; keep a real dynamic import.
@@ -35,6 +59,11 @@ async function modelFor(apiVersion: string, kind: string): Promise<Model> {
 
 /** Schema-validates one object; returns the validator's message or undefined when valid. */
 export async function validateObject(obj: K8sObject): Promise<string | undefined> {
+  const crd = crdSchemaFor(obj.apiVersion, obj.kind);
+  if (crd) {
+    const problems = schemaProblems(obj, crd);
+    return problems.length > 0 ? problems.join("; ") : undefined;
+  }
   const Model = await modelFor(obj.apiVersion, obj.kind);
   try {
     new Model(obj).validate();

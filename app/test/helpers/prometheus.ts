@@ -31,7 +31,11 @@ export class PrometheusServer {
     private readonly dir: { path: string; remove: () => void },
   ) {}
 
-  static async start(targets: Record<string, string>): Promise<PrometheusServer> {
+  /**
+   * `targets`: job → `host:port`, or `{ target, labels }` to attach target labels as the
+   * prometheus-operator does from a ServiceMonitor (`namespace`, `pod`, …).
+   */
+  static async start(targets: Record<string, string | { target: string; labels: Record<string, string> }>): Promise<PrometheusServer> {
     requireBinary("prometheus");
     const dir = tempDir("prometheus");
     const port = await freePort();
@@ -41,7 +45,11 @@ export class PrometheusServer {
       "  scrape_timeout: 900ms",
       "  evaluation_interval: 1s",
       "scrape_configs:",
-      ...Object.entries(targets).flatMap(([job, target]) => [`  - job_name: ${job}`, "    static_configs:", `      - targets: ["${target}"]`]),
+      ...Object.entries(targets).flatMap(([job, t]) => {
+        const target = typeof t === "string" ? t : t.target;
+        const labels = typeof t === "string" ? [] : [`        labels: ${JSON.stringify(t.labels)}`];
+        return [`  - job_name: ${job}`, "    static_configs:", `      - targets: ["${target}"]`, ...labels];
+      }),
       "",
     ].join("\n");
     const file = path.join(dir.path, "prometheus.yml");
