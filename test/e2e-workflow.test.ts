@@ -4,10 +4,25 @@
  * README change that the workflow does not follow fails here — plus its pins and its clean-up.
  */
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { keyPaths } from "../config/errors";
+import { parseStackConfig } from "../config";
+import { stackSchema } from "../config/schema";
 import path from "node:path";
 import { parse } from "yaml";
-import { REPO_ROOT } from "./harness/evaluate";
+import { REPO_ROOT, merge, stackFileConfig } from "./harness/evaluate";
+
+/** A stack's `statefleet:*` values with the prefix stripped, as the program parses them. */
+function stackFileRaw(stack: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(stackFileConfig(stack))) if (k.startsWith("statefleet:")) out[k.slice("statefleet:".length)] = v;
+  return out;
+}
+/** `["sms", "flagger", "version"], "v2"` → `{ sms: { flagger: { version: "v2" } } }`. */
+function setPath(keys: string[], value: unknown): Record<string, unknown> {
+  return keys.reduceRight<unknown>((acc, k) => ({ [k]: acc }), value) as Record<string, unknown>;
+}
 
 interface Step {
   name?: string;
@@ -156,8 +171,43 @@ describe("e2e-k3d workflow", () => {
     expect(steps[belt]?.run).to.match(/k3d cluster delete --all/).and.to.match(/k3d registry delete --all/);
   });
 
+  it("runs the scripted sms release (Flagger) after the smoke test, while the cluster exists, with its own time limit", () => {
+    const release = indexOfRun(/^scripts\/sms-release\.sh$/);
+    expect(release, "a step runs scripts/sms-release.sh").to.be.greaterThan(indexOfRun(/^npm run smoke\b/));
+    expect(release).to.be.lessThan(indexOfRun(/^npm run destroy\b/));
+    const step = steps[release] as Step;
+    expect(step.if, "runs only when up and smoke passed").to.equal(undefined);
+    expect(step["timeout-minutes"]).to.be.a("number");
+    // Its kubectl waits (SMS_RELEASE_WAIT, default 15m) fit three times in the step's limit.
+    expect(step["timeout-minutes"] as number).to.be.at.least(45);
+  });
+
+  it("the release script is valid bash, drives only keys and phases that exist, through the dev stack's own pulumi wrapper", () => {
+    const script = read("scripts/sms-release.sh");
+    expect(spawnSync("bash", ["-n", path.join(REPO_ROOT, "scripts/sms-release.sh")]).status, "bash -n").to.equal(0);
+    expect(statSync(path.join(REPO_ROOT, "scripts/sms-release.sh")).mode & 0o111, "executable").to.not.equal(0);
+    expect(script).to.match(/^set -euo pipefail$/m);
+    // Config keys it edits: each one is a key of the schema, each value one it accepts.
+    const edits = [...script.matchAll(/set_config "statefleet:(apps\.sms\.[a-zA-Z.]+)" (\S+)/g)].map((m) => [m[1] as string, m[2] as string]);
+    expect(edits.map((e) => e[0])).to.include.members(["apps.sms.rollout", "apps.sms.flagger.version", "apps.sms.flagger.fault"]);
+    const keys = keyPaths(stackSchema);
+    for (const [key, value] of edits) {
+      expect(keys, key).to.include(key);
+      const [, ...rest] = key.split(".");
+      expect(() => parseStackConfig("dev", merge(stackFileRaw("dev"), { apps: setPath(rest, value) }) as Record<string, unknown>), `${key}: ${value}`).not.to.throw();
+    }
+    // The phases it waits for are Flagger's (fluxcd/flagger v1.44.0 pkg/apis/flagger/v1beta1/status.go).
+    const phases = [...script.matchAll(/wait_phase (\w+)/g)].map((m) => m[1]);
+    expect(phases).to.deep.equal(["Initialized", "Succeeded", "Failed"]);
+    expect(script).to.contain('$1 == "Progressing"');
+    // Names from the program: the Canary (the app Workload's name), the apps namespace, the URL output.
+    expect(script).to.match(/^NS=statefleet-apps$/m).and.to.match(/^CANARY=sms-app$/m);
+    expect(read("index.ts")).to.match(/^\s*smsUrl:/m);
+    expect(script).to.match(/^PULUMI=scripts\/pulumi-dev\.sh$/m);
+  });
+
   it("gives the long steps their own limits, and the job room for all of them (destroy still runs after a slow up)", () => {
-    const long = [/^npm run up\b/, /^npm run smoke\b/, /kubectl get pods/, /^npm run destroy\b/].map((re) => steps[indexOfRun(re)] as Step);
+    const long = [/^npm run up\b/, /^npm run smoke\b/, /^scripts\/sms-release\.sh$/, /kubectl get pods/, /^npm run destroy\b/].map((re) => steps[indexOfRun(re)] as Step);
     const limits = long.map((s) => s["timeout-minutes"]);
     limits.forEach((l, i) => expect(l, `${long[i]?.name} has timeout-minutes`).to.be.a("number"));
     const sum = limits.reduce((a: number, b) => a + (b as number), 0);

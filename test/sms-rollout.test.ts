@@ -269,12 +269,12 @@ describe("the Canary's metric queries: promtool, and a real Prometheus scraping 
     });
 
     it("without traffic the success rate has no value (Flagger halts, it does not judge)", async () => {
-      expect(await value(METRIC_QUERIES.successRate, "nobody")).to.be.NaN;
+      expect(Number.isNaN(await value(METRIC_QUERIES.successRate, "nobody"))).to.equal(true);
     });
 
     it("the bad version (SMS_FAULT=http-500) fails the success rate — 0 %, its healthy primary is not counted — and has no latency value (also a failed check)", async () => {
       expect(await value(METRIC_QUERIES.successRate, "bad")).to.equal(0);
-      expect(await value(METRIC_QUERIES.latencyP99, "bad")).to.be.NaN;
+      expect(Number.isNaN(await value(METRIC_QUERIES.latencyP99, "bad"))).to.equal(true);
       // The primary's traffic is there, just excluded by the canary pod regex.
       const all = await prometheus.query('sum(rate(http_requests_total{namespace="bad",route="/sms/"}[1m]))');
       expect(Number(all[0]?.value[1])).to.be.greaterThan(0);
