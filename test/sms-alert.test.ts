@@ -5,28 +5,19 @@
  * dashboard expression parses and uses only metric names the real roles expose.
  */
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { dashboardExpressions } from "../components/variants/sms-monitoring";
 import { RunningRole, request } from "./harness/app-roles";
+import { promtool } from "./harness/promtool";
 import { evaluate } from "./harness/evaluate";
 import { graphOf } from "./platform-graphs";
 import type { Graph } from "./harness/graph";
 
 const NS = "statefleet-apps";
 
-function promtool(args: string[], cwd: string): { code: number; out: string } {
-  try {
-    execFileSync("promtool", ["--version"], { stdio: "ignore" });
-  } catch {
-    throw new Error("promtool is not on the PATH: install the Debian package prometheus (apt-get install prometheus); .ci/run does it");
-  }
-  const r = spawnSync("promtool", args, { cwd, encoding: "utf8", timeout: 30_000 });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
 
 /** Metric names a PromQL expression selects (every selector of ours has a `{…}` label matcher). */
 function metricNames(expr: string): string[] {

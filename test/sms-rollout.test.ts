@@ -7,7 +7,6 @@
  * bad version (SMS_FAULT=http-500) fails the success rate while its primary stays healthy.
  */
 import { expect } from "chai";
-import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -19,6 +18,7 @@ import { PrometheusServer } from "../app/test/helpers/prometheus";
 import { crdSchemaFor } from "./harness/manifests";
 import { schemaProblems, type JsonSchema } from "./harness/crd-schema";
 import { RunningRole, request } from "./harness/app-roles";
+import { promtool } from "./harness/promtool";
 import { evaluate } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
 import { graphOf } from "./platform-graphs";
@@ -57,15 +57,6 @@ function renderQuery(template: string, model: Record<string, string>): string {
   });
 }
 
-function promtool(args: string[], cwd: string): { code: number; out: string } {
-  try {
-    execFileSync("promtool", ["--version"], { stdio: "ignore" });
-  } catch {
-    throw new Error("promtool is not on the PATH: install the Debian package prometheus (apt-get install prometheus); .ci/run does it");
-  }
-  const r = spawnSync("promtool", args, { cwd, encoding: "utf8", timeout: 30_000 });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
 
 describe("sms released by Flagger (apps.sms.rollout: flagger)", function () {
   let g: Graph;
