@@ -5,7 +5,8 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { keyPaths } from "../config/errors";
 import { parseStackConfig } from "../config";
 import { stackSchema } from "../config/schema";
@@ -204,6 +205,28 @@ describe("e2e-k3d workflow", () => {
     expect(script).to.match(/^NS=statefleet-apps$/m).and.to.match(/^CANARY=sms-app$/m);
     expect(read("index.ts")).to.match(/^\s*smsUrl:/m);
     expect(script).to.match(/^PULUMI=scripts\/pulumi-dev\.sh$/m);
+  });
+
+  it("the release script's stack-file edit lands at the key it names, keeps the file's comments, and the result parses", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "statefleet-release-"));
+    try {
+      const file = path.join(dir, "Pulumi.dev.yaml");
+      copyFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), file);
+      // The script's own set_config function, sourced from the script, run on a copy.
+      const fn = /^set_config\(\) \{[\s\S]*?^\}$/m.exec(read("scripts/sms-release.sh"))?.[0];
+      expect(fn, "set_config in the script").to.be.a("string");
+      const sh = `${fn}\nsay() { :; }\nSTACK_FILE="$1"\nset_config statefleet:apps.sms.rollout flagger\nset_config statefleet:apps.sms.flagger.version v2\nset_config statefleet:apps.sms.flagger.fault http-500\n`;
+      const r = spawnSync("bash", ["-c", sh, "bash", file], { cwd: REPO_ROOT, encoding: "utf8" });
+      expect(r.status, r.stderr).to.equal(0);
+      const text = readFileSync(file, "utf8");
+      expect(text, "comments kept").to.contain("# Seed 004 on the Istio gateway");
+      const config = (parse(text) as { config: Record<string, unknown> }).config;
+      const raw = Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("statefleet:")).map(([k, v]) => [k.slice("statefleet:".length), v]));
+      const sms = parseStackConfig("dev", raw).apps.sms;
+      expect([sms.rollout, sms.flagger.version, sms.flagger.fault]).to.deep.equal(["flagger", "v2", "http-500"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("gives the long steps their own limits, and the job room for all of them (destroy still runs after a slow up)", () => {

@@ -14,6 +14,7 @@ import * as YAML from "yaml";
 import { CHARTS } from "../components/platform/charts";
 import { PROMETHEUS_URL } from "../components/platform/monitoring";
 import { METRIC_QUERIES } from "../components/variants/sms-rollout";
+import { RELEASE_ALERT_NAME, dashboardExpressions } from "../components/variants/sms-monitoring";
 import { PrometheusServer } from "../app/test/helpers/prometheus";
 import { crdSchemaFor } from "./harness/manifests";
 import { schemaProblems, type JsonSchema } from "./harness/crd-schema";
@@ -181,6 +182,68 @@ describe("sms released by Flagger (apps.sms.rollout: flagger)", function () {
     expect(env).to.deep.include({ APP_VERSION: "v2", SMS_FAULT: "http-500" });
     expect(d.inputs.spec.template.metadata.labels.version).to.equal("v2");
     expect(v2.one(T.canary, "sms-app").inputs.spec).to.deep.equal(canary.inputs.spec);
+  });
+});
+
+/**
+ * Flagger's own series, as its recorder names them (fluxcd/flagger v1.44.0 pkg/metrics/recorder.go:
+ * subsystem "flagger", labels name/namespace, weight by workload, analysis by metric).
+ */
+const FLAGGER_SERIES = ["flagger_canary_weight", "flagger_canary_status", "flagger_canary_metric_analysis", "flagger_canary_duration_seconds_bucket", "flagger_canary_total", "flagger_info"];
+
+describe("the release on Grafana and Alertmanager", function () {
+  this.timeout(120_000);
+  let g: Graph;
+  let dir: string;
+  before(async () => {
+    g = await graphOf("devFlagger");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "statefleet-release-"));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const board = () => JSON.parse(g.one("kubernetes:core/v1:ConfigMap", "sms-dashboard-release").inputs.data["sms-release.json"]) as object;
+  const rules = () => g.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "sms-alerts").inputs.spec;
+
+  it("a release dashboard (weights, status, each check, success rate and p99 by version) only when Flagger releases sms", async () => {
+    const exprs = dashboardExpressions({ "sms-release.json": board() });
+    expect(exprs.join("\n")).to.contain("flagger_canary_weight").and.to.contain("flagger_canary_status").and.to.contain("flagger_canary_metric_analysis");
+    const names = exprs.flatMap((e) => [...e.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1] as string));
+    const ours = ["http_requests_total", "request_duration_seconds_bucket", "sms_requests_total"];
+    expect(names.filter((n) => !FLAGGER_SERIES.includes(n) && !ours.includes(n))).to.deep.equal([]);
+    for (const e of exprs) expect(e).to.contain('namespace="statefleet-apps"');
+    const file = { groups: [{ name: "release", rules: exprs.map((expr, i) => ({ record: `statefleet:sms_release_expr_${i}`, expr })) }] };
+    fs.writeFileSync(path.join(dir, "release.yml"), YAML.stringify(file));
+    const r = promtool(["check", "rules", "release.yml"], dir);
+    expect(r.code, r.out).to.equal(0);
+    const s = await graphOf("dev");
+    expect(s.find("kubernetes:core/v1:ConfigMap", /^sms-dashboard-release$/)).to.deep.equal([]);
+    expect(s.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "sms-alerts").inputs.spec.groups[0].rules.map((x: { alert: string }) => x.alert)).to.deep.equal(["HighRequestRate"]);
+  });
+
+  it(`${RELEASE_ALERT_NAME} fires when Flagger marks the release failed (status 2), not while it runs (0) or after a success (1)`, () => {
+    fs.writeFileSync(path.join(dir, "rules.yml"), YAML.stringify(rules()));
+    expect(promtool(["check", "rules", "rules.yml"], dir).out).to.match(/SUCCESS: 2 rules found/);
+    const rule = (rules().groups[0].rules as { alert: string; labels: object; annotations: object }[]).find((x) => x.alert === RELEASE_ALERT_NAME);
+    const series = 'flagger_canary_status{namespace="statefleet-apps",name="sms-app",pod="flagger-abc"}';
+    const unit = (values: string, at: string[], firing: boolean[]) => ({
+      rule_files: ["rules.yml"],
+      evaluation_interval: "15s",
+      tests: [{ interval: "15s", input_series: [{ series, values }], alert_rule_test: at.map((t, i) => ({ eval_time: t, alertname: RELEASE_ALERT_NAME, exp_alerts: firing[i] ? [{ exp_labels: rule?.labels, exp_annotations: rule?.annotations }] : [] })) }],
+    });
+    const run = (name: string, test: object) => {
+      fs.writeFileSync(path.join(dir, `${name}.yml`), YAML.stringify(test));
+      return promtool(["test", "rules", `${name}.yml`], dir);
+    };
+    // Running for a minute, then failed.
+    const failed = run("failed", unit("0x4 2x8", ["30s", "2m"], [false, true]));
+    expect(failed.code, failed.out).to.equal(0);
+    const ok = run("ok", unit("0x4 1x8", ["30s", "2m"], [false, false]));
+    expect(ok.code, ok.out).to.equal(0);
+    expect(run("wrong", unit("0x4 1x8", ["2m"], [true])).code, "the unit test can fail").to.not.equal(0);
+  });
+
+  it("Flagger's PodMonitor keeps the Canary's namespace label, which the dashboard and alert select on", () => {
+    expect(g.one(T.release, "flagger").inputs.values.podMonitor).to.deep.include({ honorLabels: true });
   });
 });
 

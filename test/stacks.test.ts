@@ -26,7 +26,6 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
   ["dev", "sms released by Flagger (autoscaled app, the bad-version switch on)", {
     overrides: { "statefleet:apps": { sms: { rollout: "flagger", flagger: { version: "v2", fault: "http-500", replicas: undefined, autoscale: { min: 2, max: 4 } } } } },
   }],
-  ["aks", "sms released by Flagger", { overrides: { "statefleet:apps": { sms: { rollout: "flagger" } } } }],
   ["aks", "Istio and ingress-nginx off, apps internal", {
     overrides: {
       "statefleet:istio": { enabled: false, gateway: { enabled: false } },

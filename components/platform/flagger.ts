@@ -43,7 +43,9 @@ export function flaggerValues(args: Pick<FlaggerArgs, "watchNamespace">): Record
     // The chart has no pod-level securityContext; the container's carries everything `restricted` asks.
     securityContext: { enabled: true, context: containerSecurityContext(FLAGGER_UID, FLAGGER_UID) },
     resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-    podMonitor: { enabled: true, additionalLabels: MONITOR_LABELS, interval: "15s" },
+    // honorLabels: Flagger's series carry the Canary's `namespace`; without it Prometheus would
+    // rename that to `exported_namespace` and put Flagger's own namespace in its place.
+    podMonitor: { enabled: true, additionalLabels: MONITOR_LABELS, interval: "15s", honorLabels: true },
     leaderElection: { enabled: false, replicaCount: 1 },
   };
 }

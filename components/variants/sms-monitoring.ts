@@ -5,6 +5,10 @@
 import type { SmsConfig } from "../../config/types";
 
 export const ALERT_NAME = "HighRequestRate";
+/** Fires when Flagger rolled a release of sms-app back (`rollout: flagger`). */
+export const RELEASE_ALERT_NAME = "SmsReleaseRolledBack";
+/** The Canary and its target Deployment (components/variants/sms.ts names both `sms-app`). */
+const CANARY = "sms-app";
 
 /**
  * `HighRequestRate`: all app pods together above `requestsPerMinute`. The seed's
@@ -28,9 +32,27 @@ export function alertRuleGroups(c: SmsConfig, namespace: string) {
             description: `{{ $value | printf "%.1f" }} requests per minute over the last minute across every sms-app pod in ${namespace} (threshold ${perMinute}, for ${c.alert.for}).`,
           },
         },
+        ...(c.rollout === "flagger" ? [releaseRule(namespace)] : []),
       ],
     },
   ];
+}
+
+/**
+ * `SmsReleaseRolledBack`: Flagger's `flagger_canary_status` is 2 (fluxcd/flagger v1.44.0
+ * pkg/metrics/recorder.go: 0 running, 1 succeeded, 2 failed) — the last release of sms-app failed
+ * its checks and every user is back on the primary. Routed like every alert (`monitoring.alertmanager`).
+ */
+function releaseRule(namespace: string) {
+  return {
+    alert: RELEASE_ALERT_NAME,
+    expr: `max(flagger_canary_status{namespace="${namespace}",name="${CANARY}"}) == 2`,
+    labels: { severity: "warning", app: "sms" },
+    annotations: {
+      summary: "Flagger rolled back the last release of the SMS checker",
+      description: `The canary of ${CANARY} in ${namespace} failed its checks; traffic is back on ${CANARY}-primary. kubectl -n ${namespace} describe canary ${CANARY} says which check failed.`,
+    },
+  };
 }
 
 interface Panel {
@@ -147,7 +169,39 @@ export function smsDashboards(c: SmsConfig, namespace: string): Record<string, o
     },
     { title: "Model latency p95: shadow vs live", unit: "s", targets: { "{{version}}": quantile(0.95, "model_prediction_latency_seconds_bucket", "version") } },
   ]);
-  return { "sms-overview.json": overview, "sms-ab.json": ab };
+  if (c.rollout !== "flagger") return { "sms-overview.json": overview, "sms-ab.json": ab };
+
+  // Flagger's own series (its PodMonitor keeps their `namespace` label: honorLabels) and the canary's checks by version.
+  const canary = `namespace="${namespace}"`;
+  const release = dashboard("statefleet-sms-release", "SMS checker: release (Flagger)", [
+    {
+      title: "Traffic weight: primary vs canary",
+      unit: "percent",
+      description: `Flagger moves ${c.flagger.stepWeight} % every ${c.flagger.interval} up to ${c.flagger.maxWeight} %, then promotes.`,
+      targets: { "{{workload}}": `max by (workload) (flagger_canary_weight{${canary},workload=~"${CANARY}|${CANARY}-primary"})` },
+    },
+    {
+      title: "Release status (0 progressing, 1 succeeded, 2 rolled back)",
+      unit: "short",
+      targets: { status: `max(flagger_canary_status{${canary},name="${CANARY}"})` },
+    },
+    {
+      title: "Last value of each check",
+      unit: "short",
+      description: `success-rate ≥ ${c.flagger.minSuccessPercent} %, latency-p99 ≤ ${c.flagger.maxLatencyP99Ms} ms.`,
+      targets: { "{{metric}}": `max by (metric) (flagger_canary_metric_analysis{${canary},name="${CANARY}"})` },
+    },
+    {
+      title: "Success rate of user requests, by version",
+      unit: "percent",
+      targets: {
+        "{{version}}": `sum by (version) (${rate("http_requests_total", `,role="sms-app",route=~"/|/sms|/sms/",status!~"5.."`)}) / sum by (version) (${rate("http_requests_total", `,role="sms-app",route=~"/|/sms|/sms/"`)}) * 100`,
+      },
+    },
+    { title: "Prediction latency p99, by version", unit: "s", targets: { "p99 {{version}}": quantile(0.99, "request_duration_seconds_bucket", "version") } },
+    { title: "Requests per minute, by version", unit: "reqpm", targets: { "{{version}}": `sum by (version) (${rate("sms_requests_total")}) * 60` } },
+  ]);
+  return { "sms-overview.json": overview, "sms-ab.json": ab, "sms-release.json": release };
 }
 
 /** Every PromQL expression of the dashboards (for promtool and the metric-name check). */
