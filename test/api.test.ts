@@ -6,17 +6,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { stringify } from "yaml";
 import { ConfigError, parseStackConfig } from "../config";
 import { CLIENT_LABELS } from "../components/contracts";
 import { NAMESPACES } from "../components/platform/namespaces";
 import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
 import { appContainer, envOf, podOf } from "./harness/pods";
+import { promqlRefs, TARGET_LABELS } from "./harness/promql";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -84,21 +82,10 @@ const CONTRACT_METRICS: Record<string, string[]> = {
   api_write_queue_documents: [],
   api_cache_lookups_total: ["result"],
 };
-/** Labels Prometheus adds to every series scraped through a ServiceMonitor. */
-const TARGET_LABELS = ["namespace", "pod", "service", "job", "endpoint", "container", "instance"];
-const PROMQL_WORDS = new Set([
-  "sum", "avg", "min", "max", "count", "rate", "irate", "increase", "histogram_quantile", "by", "without", "on", "ignoring",
-  "group_left", "group_right", "and", "or", "unless", "offset", "clamp_min", "clamp_max", "topk", "bottomk",
-]);
-
-/** Metric names and label matchers an expression uses (Grafana's `$__…` variables and strings removed). */
-function promqlRefs(expr: string): { metrics: string[]; labels: string[] } {
-  const body = expr.replace(/\[[^\]]*\]/g, "");
-  const labels = [...body.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"/g)].map((m) => m[1]);
-  const grouping = [...body.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1].split(",").map((s) => s.trim()).filter(Boolean));
-  const stripped = body.replace(/\{[^}]*\}/g, " ").replace(/"[^"]*"/g, " ").replace(/\b(?:by|without)\s*\([^)]*\)/g, " ");
-  const metrics = [...stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)].map((m) => m[0]).filter((w) => !PROMQL_WORDS.has(w));
-  return { metrics, labels: [...labels, ...grouping] };
+/** Metric names and label names (matchers and grouping) an expression uses. */
+function refsOf(expr: string): { metrics: string[]; labels: string[] } {
+  const r = promqlRefs(expr);
+  return { metrics: r.metrics, labels: [...r.matchers.map((m) => m.label), ...r.grouping] };
 }
 
 describe("api variant (seed 002) and state: mongo", () => {
@@ -230,7 +217,7 @@ describe("api variant (seed 002) and state: mongo", () => {
       it("queries only the metrics and labels the api role exports (plus Prometheus' target labels)", () => {
         for (const p of dash.panels) {
           for (const target of p.targets) {
-            const refs = promqlRefs(target.expr);
+            const refs = refsOf(target.expr);
             expect(refs.metrics.length, target.expr).to.be.greaterThan(0);
             for (const m of refs.metrics) expect(CONTRACT_METRICS, `${p.title}: ${m}`).to.have.property(m);
             const allowed = new Set([...refs.metrics.flatMap((m) => CONTRACT_METRICS[m] ?? []), ...TARGET_LABELS]);
@@ -239,29 +226,7 @@ describe("api variant (seed 002) and state: mongo", () => {
         }
       });
 
-      it("has only expressions Prometheus' own parser accepts (promtool check rules)", function () {
-        this.timeout(30000);
-        // Grafana substitutes $__rate_interval before Prometheus sees the query; promtool needs a duration.
-        const exprs: string[] = dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr.replaceAll("$__rate_interval", "2m")));
-        expect(exprs.join("\n"), "a Grafana variable promtool cannot parse").to.not.match(/\$/);
-        const rules = { groups: [{ name: "statefleet-api-dashboard", rules: exprs.map((expr, i) => ({ record: `statefleet:dashboard_expr_${i}`, expr })) }] };
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "statefleet-promtool-"));
-        const file = path.join(dir, "rules.yaml");
-        try {
-          fs.writeFileSync(file, stringify(rules));
-          let out: string;
-          try {
-            out = execFileSync("promtool", ["check", "rules", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-          } catch (e) {
-            const err = e as { code?: string; stdout?: string; stderr?: string };
-            if (err.code === "ENOENT") throw new Error("promtool is not on the PATH: install the Debian package prometheus (.ci/run does)", { cause: e });
-            throw new Error(`promtool rejected the dashboard's PromQL:\n${err.stdout ?? ""}${err.stderr ?? ""}`, { cause: e });
-          }
-          expect(out).to.contain(`SUCCESS: ${exprs.length} rules found`);
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      });
+      // Its PromQL through promtool, and its metric names against a real scrape: test/dashboards.test.ts (every dashboard).
 
       it("relies only on labels the app's metrics module declares for the contract's metric families", () => {
         // prom-client: `new Counter|Histogram|Gauge({ name: "…", …, labelNames: [ … ] })` under app/src.
@@ -288,7 +253,7 @@ describe("api variant (seed 002) and state: mongo", () => {
       });
 
       it("uses every metric of the contract somewhere", () => {
-        const used = new Set<string>(dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.flatMap((t) => promqlRefs(t.expr).metrics)));
+        const used = new Set<string>(dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.flatMap((t) => refsOf(t.expr).metrics)));
         const families = (m: string) => m.replace(/_(bucket|sum|count)$/, "");
         for (const family of new Set(Object.keys(CONTRACT_METRICS).map(families))) {
           expect([...used].some((m) => families(m) === family), family).to.equal(true);

@@ -11,29 +11,18 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { dashboardExpressions } from "../components/variants/sms-monitoring";
 import { RunningRole, request } from "./harness/app-roles";
-import { promtool } from "./harness/promtool";
 import { evaluate } from "./harness/evaluate";
+import { exposedSeries, promqlRefs, promtool } from "./harness/promql";
 import { graphOf } from "./platform-graphs";
 import type { Graph } from "./harness/graph";
 
 const NS = "statefleet-apps";
 
-
-/** Metric names a PromQL expression selects (every selector of ours has a `{…}` label matcher). */
-function metricNames(expr: string): string[] {
-  return [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1] as string);
-}
+/** Metric names a PromQL expression selects. */
+const metricNames = (expr: string): string[] => promqlRefs(expr).metrics;
 
 /** Every sample name a /metrics exposition can produce (histograms: _bucket, _sum, _count). */
-function exposedNames(exposition: string): Set<string> {
-  const names = new Set<string>();
-  for (const m of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-    const [, name, type] = m as unknown as [string, string, string];
-    names.add(name);
-    if (type === "histogram" || type === "summary") for (const s of ["_bucket", "_sum", "_count"]) names.add(`${name}${s}`);
-  }
-  return names;
-}
+const exposedNames = (exposition: string): Set<string> => new Set(exposedSeries(exposition).keys());
 
 describe("sms alert and dashboards (promtool, real metric names)", function () {
   this.timeout(120_000);

@@ -17,7 +17,7 @@ footer { margin-top: 2rem; color: #666; font-size: 0.85rem; }
 <h1>Is it spam?</h1>
 <form id="sms-form">
   <label for="sms">Message</label>
-  <textarea id="sms" name="sms" maxlength="1600" required></textarea>
+  <textarea id="sms" name="sms"></textarea>
   <p>Your guess:
     <label><input type="radio" name="guess" value="spam" checked> spam</label>
     <label><input type="radio" name="guess" value="ham"> ham (not spam)</label>
@@ -27,21 +27,42 @@ footer { margin-top: 2rem; color: #666; font-size: 0.85rem; }
 <div id="result" role="status"></div>
 <footer>app ${appVersion}</footer>
 <script>
-document.getElementById("sms-form").addEventListener("submit", async (event) => {
+// The server judges the message (its length in characters, not UTF-16 units; blank or too long)
+// and its error is shown as it is; every other failure gets a sentence a person can act on.
+const form = document.getElementById("sms-form");
+const button = form.querySelector("button");
+const out = document.getElementById("result");
+form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const out = document.getElementById("result");
   const sms = document.getElementById("sms").value;
   const guess = document.querySelector("input[name=guess]:checked").value;
   out.textContent = "Checking...";
+  button.disabled = true;
   try {
-    const res = await fetch("./", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sms, guess }) });
-    const body = await res.json();
-    if (!res.ok) { out.textContent = "Error: " + body.error; return; }
-    out.textContent = (body.result === body.guess ? "The classifier agrees: " : "The classifier disagrees: ") + body.result + " (" + body.classifier + ")";
-  } catch (err) {
-    out.textContent = "Error: " + err;
+    out.textContent = await verdict(sms, guess);
+  } finally {
+    button.disabled = false;
   }
 });
+async function verdict(sms, guess) {
+  let res;
+  try {
+    res = await fetch("./", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sms, guess }) });
+  } catch (err) {
+    return "Cannot reach the checker; check your connection and try again. (" + err.message + ")";
+  }
+  let body;
+  try {
+    body = await res.json();
+  } catch {
+    return "Error: the server answered " + res.status + " " + res.statusText + " without an explanation; try again later.";
+  }
+  const error = body && typeof body.error === "string" ? body.error : undefined;
+  if (res.status === 502 || res.status === 504) return "The classifier is not available right now; try again later. (" + (error ?? res.status) + ")";
+  if (!res.ok) return "Error: " + (error ?? "the server answered " + res.status);
+  if (body.result !== "spam" && body.result !== "ham") return "Error: the server answered without a verdict; try again later.";
+  return (body.result === body.guess ? "The classifier agrees: " : "The classifier disagrees: ") + body.result + " (" + body.classifier + ")";
+}
 </script>
 </body>
 </html>
