@@ -10,17 +10,32 @@ import { get, post } from "../../app/test/helpers/net";
 import { RedisServer } from "../../app/test/helpers/redis";
 import { RoleProcess } from "../../app/test/helpers/role";
 import { tempDir } from "../../app/test/helpers/tmp";
+import { request } from "./app-roles";
 import type { Graph, Res } from "./graph";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
 
+/** A bodiless POST (the shop's routes take their arguments in the path); failures are ignored. */
+const postPath = (url: string) => request(url, "POST").catch(() => undefined);
+
+/** A bodiless POST, and one JSON field of its answer; undefined when the call fails (traffic only needs to be tried). */
+async function postFor(url: string, field: string): Promise<string | undefined> {
+  try {
+    const v = (JSON.parse((await request(url, "POST")).body) as Record<string, unknown>)[field];
+    return v === undefined ? undefined : String(v);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Requests that make a role's labelled series appear: prom-client prints a labelled counter's or
  * histogram's samples only after its first observation (its `# TYPE` line is there from the start).
- * A role missing here is still scraped, by name only; add it to check its labels too.
+ * Each gets the role's URL and its (loopback) environment. A role missing here is still scraped,
+ * by name only; add it to check its labels too. Answers are not judged: other tests do that.
  */
-export const TRAFFIC: Record<string, (url: string) => Promise<void>> = {
+export const TRAFFIC: Record<string, (url: string, env: Record<string, string>) => Promise<void>> = {
   stats: async (url) => void (await get(`${url}/`)),
   pingpong: async (url) => void (await get(`${url}/pingpong`)),
   logoutput: async (url) => void (await get(`${url}/`)),
@@ -32,6 +47,23 @@ export const TRAFFIC: Record<string, (url: string) => Promise<void>> = {
   api: async (url) => {
     for (let i = 0; i < 3; i++) await get(`${url}/api/data`);
     await get(`${url}/api/stats`);
+  },
+  // The shop's routes (seed 003, 2024 spec, gateway prefix stripped): one paid checkout and one
+  // without credit, so the saga's and the checkout's labelled series all appear.
+  "shop-order": async (url, env) => {
+    const payment = (env.SHOP_PAYMENT_URL ?? "").split(",")[0];
+    const stock = (env.SHOP_STOCK_URL ?? "").split(",")[0];
+    const item = await postFor(`${stock}/item/create/5`, "item_id");
+    if (item) await postPath(`${stock}/add/${item}/10`);
+    for (const funds of [100, 0]) {
+      const user = await postFor(`${payment}/create_user`, "user_id");
+      if (!user) continue;
+      if (funds > 0) await postPath(`${payment}/add_funds/${user}/${funds}`);
+      const order = await postFor(`${url}/create/${user}`, "order_id");
+      if (!order || !item) continue;
+      await postPath(`${url}/addItem/${order}/${item}/1`);
+      await postPath(`${url}/checkout/${order}`);
+    }
   },
 };
 
@@ -69,12 +101,13 @@ export class RoleRig {
     return byRole;
   }
 
-  /** Starts every role, sends each its traffic and scrapes it. */
+  /** Starts every role, sends each its traffic, then scrapes them all (traffic to one role may reach others). */
   async scrapeAll(): Promise<RoleScrape[]> {
+    const started: { role: string; d: Res; p: RoleProcess }[] = [];
+    for (const [role, d] of this.deploymentsByRole()) started.push({ role, d, p: await this.start(d) });
+    for (const { role, p } of started) await TRAFFIC[role]?.(p.url, p.env);
     const out: RoleScrape[] = [];
-    for (const [role, d] of this.deploymentsByRole()) {
-      const p = await this.start(d);
-      await TRAFFIC[role]?.(p.url);
+    for (const { role, d, p } of started) {
       const res = await get(`${p.url}/metrics`);
       if (res.status !== 200) throw new Error(`${role} (${d.name}): GET /metrics answered ${res.status}`);
       out.push({ role, deployment: d.name, exposition: res.body });
