@@ -39,6 +39,14 @@ export interface MongoSettings {
   timeoutMs: number;
 }
 
+/** Compaction of a file store's append-only log (docs/state-strategies.md). */
+export interface LogBounds {
+  /** Fold the log into the snapshot once it is this large. */
+  maxLogBytes: number;
+  /** …or once a non-empty log is this old. */
+  compactEveryMs: number;
+}
+
 /** Where a role keeps its state; chosen once from `STATE`. */
 export interface StoreConfig {
   kind: StoreKind;
@@ -46,6 +54,8 @@ export interface StoreConfig {
   stateDir: string;
   /** Names this replica's shard file on a shared volume. */
   podName: string;
+  /** `pod`/`shared-volume`: when the append-only log is folded into the snapshot. */
+  log: LogBounds;
   redis: RedisSettings | undefined;
   mongo: MongoSettings | undefined;
 }
@@ -316,6 +326,8 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_MS: integer(0, 3_600_000, 0),
   STATE: oneOf(STATE_KINDS, "pod"),
   STATE_DIR: optionalText,
+  STATE_LOG_MAX_BYTES: integer(4096, 1 << 30, 1 << 20),
+  STATE_LOG_COMPACT_MS: integer(10, 3_600_000, 30_000),
   REDIS_URL: redisUrl,
   REDIS_PASSWORD: optionalText,
   REDIS_KEY_PREFIX: optionalText,
@@ -455,7 +467,14 @@ function storeConfig(role: Role, e: Env, problems: string[]): StoreConfig | unde
   const redis = kind === "redis" ? redisSettings(role, e, problems, "STATE=redis") : undefined;
   const mongo = kind === "mongo" ? mongoSettings(e, problems, "STATE=mongo") : undefined;
   if (problems.length > 0) return undefined;
-  return { kind, stateDir: path.resolve(e.STATE_DIR ?? DEFAULT_STATE_DIR), podName: e.POD_NAME, redis, mongo };
+  return {
+    kind,
+    stateDir: path.resolve(e.STATE_DIR ?? DEFAULT_STATE_DIR),
+    podName: e.POD_NAME,
+    log: { maxLogBytes: e.STATE_LOG_MAX_BYTES, compactEveryMs: e.STATE_LOG_COMPACT_MS },
+    redis,
+    mongo,
+  };
 }
 
 function apiConfig(base: BaseConfig, e: Env, problems: string[]): ApiConfig | undefined {

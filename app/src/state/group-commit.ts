@@ -19,6 +19,11 @@ export class GroupCommit<Op, Result> {
     return promise;
   }
 
+  /** Operations queued for the next write (0: nobody is waiting). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   /** Refuses new work and waits until everything already queued is written. */
   async close(): Promise<void> {
     this.closed = true;

@@ -78,7 +78,7 @@ async function openCounter(config: StoreConfig, deps: StoreDeps, readOnly: boole
     return new MongoCounterStore(mongo, mongoContext(config, deps, mongo));
   }
   const ctx = contextFor(config, deps);
-  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly, ctx });
+  return FileCounterStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, readOnly, ctx, log: config.log });
 }
 
 /** The counter behind pingpong, chosen once from STATE. */
@@ -103,5 +103,11 @@ export async function openPairStore(config: StoreConfig, deps: StoreDeps): Promi
     const mongo = createMongo(mongoSettings(config), deps.logger);
     return new MongoPairStore(mongo, mongoContext(config, deps, mongo));
   }
-  return FilePairStore.open({ dir: config.stateDir, layout: config.kind, podName: config.podName, ctx: contextFor(config, deps) });
+  return FilePairStore.open({
+    dir: config.stateDir,
+    layout: config.kind,
+    podName: config.podName,
+    ctx: contextFor(config, deps),
+    log: config.log,
+  });
 }

@@ -1,10 +1,11 @@
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { readIfExists, removeStaleTemps, withRetries, writeFileAtomic } from "../atomic-file";
+import type { LogBounds } from "../../lib/config";
 import { StoreUnavailableError, guard, reasonOf, withTimeout, type StoreContext } from "../errors";
 import { FreshRead } from "../fresh-read";
 import { GroupCommit } from "../group-commit";
+import { ShardWriter, readShard, shardFiles, type ShardCodec } from "../shard-log";
 import type { HitResult, Pair, PairStore } from "../types";
 import { mergePairs, pairKey, sortPairs } from "./merge";
 
@@ -13,7 +14,7 @@ const SHARD_RE = /^stats\.(.+)\.json$/;
 const shardName = (podName: string): string => `stats.${podName}.json`;
 const FORMAT = "statefleet-stats/1";
 
-/** On disk: compact tuples, because the whole file is rewritten on every commit. */
+/** The snapshot: compact tuples, because compaction rewrites the whole file. */
 const fileSchema = z.object({
   format: z.literal(FORMAT),
   writer: z.string(),
@@ -30,6 +31,7 @@ export interface FilePairOptions {
   layout: "pod" | "shared-volume";
   podName: string;
   ctx: StoreContext;
+  log: LogBounds;
 }
 
 interface Hit {
@@ -44,6 +46,7 @@ export class FilePairStore implements PairStore {
   private readonly ownFile: string;
   private readonly batcher = new GroupCommit<Hit, Pair>((hits) => this.commit(hits));
   private readonly others: FreshRead<Pair[]>;
+  private writer: ShardWriter<PairState, Pair[]> | undefined;
 
   static async open(opts: FilePairOptions): Promise<FilePairStore> {
     const store = new FilePairStore(opts);
@@ -60,10 +63,15 @@ export class FilePairStore implements PairStore {
   private async load(): Promise<void> {
     try {
       await fs.mkdir(this.opts.dir, { recursive: true });
-      await removeStaleTemps(this.ownFile);
-      for (const p of parseFile(await readIfExists(this.ownFile), this.ownFile)) {
-        this.committed.set(pairKey(p.client, p.server), p);
-      }
+      const { state, writer } = await ShardWriter.open({
+        snapshotFile: this.ownFile,
+        codec: pairCodec(this.opts.podName),
+        current: () => this.committed,
+        ...this.opts.log,
+      });
+      this.committed = state;
+      this.writer = writer;
+      await writer.compact();
     } catch (err) {
       throw new StoreUnavailableError(this.name, `cannot open ${this.ownFile}: ${reasonOf(err)}`);
     }
@@ -96,13 +104,24 @@ export class FilePairStore implements PairStore {
     }
   }
 
-  close(): Promise<void> {
-    return this.batcher.close();
+  /** Waits for queued hits, folds the log into the snapshot (a clean restart replays nothing). */
+  async close(): Promise<void> {
+    await this.batcher.close();
+    const writer = this.writer;
+    this.writer = undefined;
+    if (writer && writer.logBytes > 0) await writer.compact().catch(() => undefined);
+    await writer?.close();
   }
 
-  /** Applies a batch to a copy, writes it durably, and only then makes it the visible state. */
+  /**
+   * Applies a batch to a copy, appends the touched pairs' new values as one record (durable
+   * after one fdatasync), and only then makes the copy the visible state.
+   */
   private async commit(hits: Hit[]): Promise<Pair[]> {
+    const writer = this.writer;
+    if (!writer) throw new Error("store is closed");
     const draft = new Map(this.committed);
+    const touched = new Map<string, Pair>();
     const results = hits.map((h) => {
       const key = pairKey(h.client, h.server);
       const prev = draft.get(key);
@@ -113,27 +132,49 @@ export class FilePairStore implements PairStore {
         lastSeenUs: Math.max(prev?.lastSeenUs ?? 0, h.atUs),
       };
       draft.set(key, next);
+      touched.set(key, next);
       return next;
     });
-    const body = JSON.stringify({
-      format: FORMAT,
-      writer: this.opts.podName,
-      pairs: [...draft.values()].map((p) => [p.client, p.server, p.count, p.lastSeenUs]),
-    });
-    await withRetries(3, () => writeFileAtomic(this.ownFile, body));
+    await writer.append([...touched.values()]);
     this.committed = draft;
+    // The batch is durable already; a failed compaction keeps the (valid) log and is retried.
+    if (writer.compactionDue) await writer.compact().catch(() => undefined);
     return results.map((p) => ({ ...p }));
   }
 
   private async readOtherShards(): Promise<Pair[]> {
     const pairs: Pair[] = [];
-    for (const name of await fs.readdir(this.opts.dir)) {
-      const file = path.join(this.opts.dir, name);
-      if (!SHARD_RE.test(name) || file === this.ownFile) continue;
-      pairs.push(...parseFile(await readIfExists(file), file));
+    const codec = pairCodec(this.opts.podName);
+    for (const file of await shardFiles(this.opts.dir, SHARD_RE)) {
+      if (file === this.ownFile) continue;
+      pairs.push(...(await readShard(file, codec)).values());
     }
     return pairs;
   }
+}
+
+type PairState = Map<string, Pair>;
+
+const recordSchema = z.array(z.tuple([z.string(), z.string(), z.number().int().positive(), z.number().nonnegative()]));
+
+function pairCodec(writer: string): ShardCodec<PairState, Pair[]> {
+  return {
+    empty: () => new Map(),
+    parseSnapshot: (text, file) => new Map(parseFile(text, file).map((p) => [pairKey(p.client, p.server), p])),
+    formatSnapshot: (state) =>
+      JSON.stringify({ format: FORMAT, writer, pairs: [...state.values()].map((p) => [p.client, p.server, p.count, p.lastSeenUs]) }),
+    encodeRecord: (pairs) => JSON.stringify(pairs.map((p) => [p.client, p.server, p.count, p.lastSeenUs])),
+    decodeRecord: (payload) =>
+      recordSchema.parse(JSON.parse(payload)).map(([client, server, count, lastSeenUs]) => ({ client, server, count, lastSeenUs })),
+    apply: (state, pairs) => {
+      for (const p of pairs) {
+        const key = pairKey(p.client, p.server);
+        const prev = state.get(key);
+        state.set(key, prev ? { ...p, count: Math.max(prev.count, p.count), lastSeenUs: Math.max(prev.lastSeenUs, p.lastSeenUs) } : { ...p });
+      }
+      return state;
+    },
+  };
 }
 
 /** A shard that does not parse is an error (503), never silently read as zero. */

@@ -5,47 +5,72 @@ import type { HitResult, Pair, PairStore } from "../types";
 import { pairKey } from "./merge";
 
 /**
+ * The page's view, in one flat reply: member, last hit, count for every pair, oldest hit first
+ * (ZRANGE orders by score, ties by member, which is the page's order).
+ */
+const VIEW_LUA = `
+local counts = redis.call('HGETALL', KEYS[1])
+local byMember = {}
+for i = 1, #counts, 2 do byMember[counts[i]] = counts[i + 1] end
+local seen = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+local view = {}
+for i = 1, #seen, 2 do
+  view[#view + 1] = seen[i]
+  view[#view + 1] = seen[i + 1]
+  view[#view + 1] = byMember[seen[i]] or '0'
+end
+return view
+`;
+
+/** One hit: count it, keep the latest hit time (GT), and return the view, atomically. */
+export const HIT_LUA = `
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
+${VIEW_LUA}`;
+
+export const LIST_LUA = VIEW_LUA;
+
+type ScriptedRedis = Redis & {
+  statsHit(counts: string, seen: string, member: string, atUs: number): Promise<string[]>;
+  statsList(counts: string, seen: string): Promise<string[]>;
+};
+
+/**
  * Pairs in two Redis keys: a hash of counts (HINCRBY) and a sorted set of last-hit times
- * (ZADD GT keeps the latest even when replicas' hits arrive out of order). One MULTI per
- * request counts the hit and reads the page's view atomically, in one round trip.
+ * (ZADD GT keeps the latest even when replicas' hits arrive out of order). One Lua script per
+ * request counts the hit and reads the page's view atomically, in one round trip: half the
+ * client and server work of the MULTI of four commands it replaces. ioredis sends EVALSHA and
+ * falls back to EVAL once when the server does not know the script (e.g. after a restart).
  */
 export class RedisPairStore implements PairStore {
   readonly name = "redis";
   private readonly countsKey: string;
   private readonly seenKey: string;
+  private readonly client: ScriptedRedis;
 
   constructor(
-    private readonly client: Redis,
+    client: Redis,
     keyPrefix: string,
     private readonly ctx: StoreContext,
   ) {
     this.countsKey = `${keyPrefix}counts`;
     this.seenKey = `${keyPrefix}seen`;
+    client.defineCommand("statsHit", { numberOfKeys: 2, lua: HIT_LUA });
+    client.defineCommand("statsList", { numberOfKeys: 2, lua: LIST_LUA });
+    this.client = client as ScriptedRedis;
   }
 
   hit(client: string, server: string, atUs: number): Promise<HitResult> {
     return guard(this.ctx, "hit", async () => {
-      const member = pairKey(client, server);
-      const replies = await this.client
-        .multi()
-        .hincrby(this.countsKey, member, 1)
-        .zadd(this.seenKey, "GT", atUs, member)
-        .hgetall(this.countsKey)
-        .zrange(this.seenKey, 0, -1, "WITHSCORES")
-        .exec();
-      const [counts, seen] = [result(replies, 2), result(replies, 3)];
-      const pairs = toPairs(counts as Record<string, string>, seen as string[]);
+      const pairs = toPairs(await this.client.statsHit(this.countsKey, this.seenKey, pairKey(client, server), atUs));
       const pair = pairs.find((p) => p.client === client && p.server === server);
-      if (!pair) throw new Error("hit pair missing from the transaction's own view");
+      if (!pair) throw new Error("hit pair missing from the script's own view");
       return { pair, pairs };
     });
   }
 
   list(): Promise<Pair[]> {
-    return guard(this.ctx, "list", async () => {
-      const replies = await this.client.multi().hgetall(this.countsKey).zrange(this.seenKey, 0, -1, "WITHSCORES").exec();
-      return toPairs(result(replies, 0) as Record<string, string>, result(replies, 1) as string[]);
-    });
+    return guard(this.ctx, "list", async () => toPairs(await this.client.statsList(this.countsKey, this.seenKey)));
   }
 
   ready(): Promise<boolean> {
@@ -57,23 +82,11 @@ export class RedisPairStore implements PairStore {
   }
 }
 
-type Replies = [error: Error | null, result: unknown][] | null;
-
-function result(replies: Replies, index: number): unknown {
-  if (replies === null) throw new Error("transaction aborted");
-  const entry = replies[index];
-  if (!entry) throw new Error("transaction returned too few replies");
-  if (entry[0]) throw entry[0];
-  return entry[1];
-}
-
-/** ZRANGE already orders by last hit (ties by member), which is the page's order. */
-function toPairs(counts: Record<string, string>, seen: string[]): Pair[] {
+function toPairs(view: string[]): Pair[] {
   const pairs: Pair[] = [];
-  for (let i = 0; i + 1 < seen.length; i += 2) {
-    const member = seen[i] as string;
-    const [client, server] = JSON.parse(member) as [string, string];
-    pairs.push({ client, server, count: Number(counts[member] ?? 0), lastSeenUs: Number(seen[i + 1]) });
+  for (let i = 0; i + 2 < view.length; i += 3) {
+    const [client, server] = JSON.parse(view[i] as string) as [string, string];
+    pairs.push({ client, server, count: Number(view[i + 2]), lastSeenUs: Number(view[i + 1]) });
   }
   return pairs;
 }
