@@ -1,22 +1,30 @@
 #!/usr/bin/env node
-// Throughput and latency of the stats role per state strategy, against a bare node:http
-// baseline measured in the same run on the same machine. Not part of `npm test`.
+// Throughput and latency of the stats and pingpong roles per state strategy, each against
+//  - a bare node:http server ("bare"), and
+//  - its FAIR CEILING: a bare node:http server doing the same durable work per request and
+//    nothing else (ceiling.mjs: a group-committed append + fdatasync for the file strategies,
+//    the same Lua script for stats on Redis, INCR for pingpong on Redis),
+// all measured in the same run on the same machine, at several connection counts (commit-bound
+// throughput grows with concurrency). Not part of `npm test` (only `--quick` is, as a smoke).
 //
-//   npm run bench                                  # from the repo root (builds first)
-//   node app/bench/stats-bench.mjs --duration 10 --connections 100 --only baseline,redis
-//   BENCH_DURATION=10 BENCH_CONNECTIONS=100 BENCH_ONLY=pod node app/bench/stats-bench.mjs
+//   npm run bench                                        # from the repo root (builds first)
+//   node app/bench/stats-bench.mjs --duration 5 --connections 50,400 --only bare,ceiling-file,pod
+//   node app/bench/stats-bench.mjs --json                # one JSON line per measured target
+//   node app/bench/stats-bench.mjs --quick --json        # a seconds-long smoke run
+//   node app/bench/stats-bench.mjs --cpu-prof /tmp/prof  # role processes write .cpuprofile files
+//   (or BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ONLY)
 //
-// Every target is a separate process on loopback, driven by autocannon: a 2 s warm-up, then
-// the measured run. For the exact-count check the measured run is a fixed number of requests
+// Every target is a separate process on loopback, driven by autocannon: a warm-up, then the
+// measured run. For the exact-count check the measured run is a fixed number of requests
 // (sized from the warm-up rate so it lasts about --duration seconds): a duration-bounded
 // autocannon run abandons the requests in flight when time is up, and the server would
-// rightly have counted some of them. The check compares the growth of GET /stats' total
-// over the measured run with the 2xx autocannon received in it.
+// rightly have counted some of them. The check compares the growth of the role's own count
+// (GET /stats' total, GET /pings) over the measured run with the 2xx autocannon received.
 
 /* global AbortSignal */
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -25,32 +33,57 @@ import { parseArgs } from "node:util";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.resolve(here, "..", "dist", "main.js");
-const TARGETS = ["baseline", "pod", "shared-volume", "redis"];
+const CEILING = path.join(here, "ceiling.mjs");
+
+/** Every target, in run order; a role's ceiling runs right before it (a loaded machine drifts). */
+const TARGETS = {
+  bare: { kind: "bare" },
+  "ceiling-file": { kind: "ceiling", ceiling: "file" },
+  pod: { kind: "role", role: "stats", state: "pod", ceiling: "ceiling-file" },
+  "shared-volume": { kind: "role", role: "stats", state: "shared-volume", ceiling: "ceiling-file" },
+  "pingpong-pod": { kind: "role", role: "pingpong", state: "pod", ceiling: "ceiling-file" },
+  "pingpong-shared-volume": { kind: "role", role: "pingpong", state: "shared-volume", ceiling: "ceiling-file" },
+  "ceiling-redis": { kind: "ceiling", ceiling: "redis-lua" },
+  redis: { kind: "role", role: "stats", state: "redis", ceiling: "ceiling-redis" },
+  "ceiling-redis-incr": { kind: "ceiling", ceiling: "redis-incr" },
+  "pingpong-redis": { kind: "role", role: "pingpong", state: "redis", ceiling: "ceiling-redis-incr" },
+};
+const QUICK = { duration: "1", connections: "10", only: "bare,ceiling-file,pod,ceiling-redis,redis" };
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: process.env.BENCH_DURATION ?? "5" },
-    connections: { type: "string", default: process.env.BENCH_CONNECTIONS ?? "50" },
-    only: { type: "string", default: process.env.BENCH_ONLY ?? TARGETS.join(",") },
+    duration: { type: "string", default: process.env.BENCH_DURATION },
+    connections: { type: "string", default: process.env.BENCH_CONNECTIONS },
+    only: { type: "string", default: process.env.BENCH_ONLY },
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
-  console.log("usage: stats-bench.mjs [--duration s] [--connections n] [--only baseline,pod,shared-volume,redis]");
+  console.log(
+    "usage: stats-bench.mjs [--duration s] [--connections n,n] [--only target,…] [--quick] [--json] [--cpu-prof dir]\n" +
+      `targets: ${Object.keys(TARGETS).join(", ")}`,
+  );
   process.exit(0);
 }
-const duration = Number(args.duration);
-const connections = Number(args.connections);
-const only = args.only.split(",").map((s) => s.trim()).filter(Boolean);
-for (const t of only) if (!TARGETS.includes(t)) fail(`unknown target ${t} (allowed: ${TARGETS.join(", ")})`);
+const duration = Number(args.duration ?? (args.quick ? QUICK.duration : "5"));
+const connectionCounts = (args.connections ?? (args.quick ? QUICK.connections : "50,400")).split(",").map(Number);
+const only = (args.only ?? (args.quick ? QUICK.only : Object.keys(TARGETS).join(","))).split(",").map((s) => s.trim()).filter(Boolean);
+const warmUpSeconds = args.quick ? 0.5 : 1.5;
+for (const t of only) if (!(t in TARGETS)) fail(`unknown target ${t} (allowed: ${Object.keys(TARGETS).join(", ")})`);
 if (!(duration > 0 && duration <= 300)) fail("--duration must be 1..300 seconds");
-if (!(connections > 0 && connections <= 2000)) fail("--connections must be 1..2000");
+for (const c of connectionCounts) if (!(Number.isInteger(c) && c > 0 && c <= 2000)) fail("--connections must be a list of 1..2000");
 if (!existsSync(MAIN)) fail(`${MAIN} is missing: run npm run build first`);
 
 function fail(message) {
   console.error(`stats-bench: ${message}`);
   process.exit(2);
 }
+
+/** Progress goes to stderr with --json, so stdout is exactly one JSON line per target. */
+const progress = (text) => (args.json ? process.stderr : process.stdout).write(text);
 
 // ---------------------------------------------------------------------------------------
 // processes
@@ -89,7 +122,7 @@ async function stop(child, timeoutMs = 10_000) {
   clearTimeout(timer);
 }
 
-async function waitFor(what, check, timeoutMs = 10_000) {
+async function waitFor(what, check, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -103,19 +136,40 @@ async function httpGet(url) {
   return { status: res.status, body: await res.text() };
 }
 
-async function startBaseline() {
-  const port = await freePort();
-  // The least a Node HTTP server can do: the ceiling any role on this machine can reach.
-  const code = `require("node:http").createServer((q, s) => { s.setHeader("content-type", "text/plain"); s.end("ok"); }).listen(${port}, "127.0.0.1");`;
-  const child = start("baseline", process.execPath, ["-e", code]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor("baseline", async () => (await httpGet(url)).status === 200);
-  return { url, children: [child] };
+async function waitServing(child, url) {
+  await waitFor(`${child.label} to answer`, async () => {
+    if (child.exitCode !== null) throw new Error(`${child.label} exited: ${child.stderrText()}`);
+    return (await httpGet(url)).status === 200;
+  });
 }
 
-async function startStats(env, podName) {
+async function startBare() {
   const port = await freePort();
-  const child = start(`stats ${podName}`, process.execPath, [MAIN, "stats"], {
+  // The least a Node HTTP server can do.
+  const code = `require("node:http").createServer((q, s) => { s.setHeader("content-type", "text/plain"); s.end("ok"); }).listen(${port}, "127.0.0.1");`;
+  const child = start("bare", process.execPath, ["-e", code]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitServing(child, `${url}/readyz`);
+  return { url, path: "/", children: [child] };
+}
+
+async function startCeiling(kind) {
+  const port = await freePort();
+  const where = kind === "file" ? tempDir("ceiling") : undefined;
+  const redis = kind === "file" ? undefined : await startRedis();
+  const child = start(`ceiling ${kind}`, process.execPath, [CEILING, kind, String(port), where ?? redis.url]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitServing(child, `${url}/`);
+  return { url, path: "/", children: [child, ...(redis ? [redis.child] : [])] };
+}
+
+function profArgs(label) {
+  return args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
+}
+
+async function startRole(role, env, podName, label) {
+  const port = await freePort();
+  const child = start(`${role} ${podName}`, process.execPath, [...profArgs(label), MAIN, role], {
     HOST: "127.0.0.1",
     PORT: String(port),
     LOG_LEVEL: "warn",
@@ -124,7 +178,7 @@ async function startStats(env, podName) {
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`stats ${podName} ready`, async () => {
+  await waitFor(`${role} ${podName} ready`, async () => {
     if (child.exitCode !== null) throw new Error(child.stderrText());
     return (await httpGet(`${url}/readyz`)).status === 200;
   });
@@ -137,7 +191,10 @@ async function startRedis() {
   await waitFor("redis-server", () =>
     new Promise((resolve) => {
       const s = net.connect(port, "127.0.0.1", () => s.write("PING\r\n"));
-      s.once("data", (d) => { s.destroy(); resolve(d.toString().startsWith("+PONG")); });
+      s.once("data", (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith("+PONG"));
+      });
       s.once("error", () => resolve(false));
     }),
   );
@@ -150,98 +207,131 @@ function tempDir(name) {
   return dir;
 }
 
-/** Starts a target; returns the URL to drive and the processes to stop afterwards. */
-async function setUp(target) {
-  switch (target) {
-    case "baseline":
-      return startBaseline();
-    case "pod": {
-      const s = await startStats({ STATE: "pod", STATE_DIR: tempDir("pod") }, "bench-0");
-      return { url: s.url, children: [s.child] };
-    }
-    case "shared-volume": {
-      // Two idle peers with one hit each, so every page really merges three shard files.
-      const dir = tempDir("shared");
-      const [main, ...peers] = await Promise.all(
-        ["bench-0", "bench-1", "bench-2"].map((name) => startStats({ STATE: "shared-volume", STATE_DIR: dir }, name)),
-      );
-      for (const p of peers) await httpGet(`${p.url}/`);
-      return { url: main.url, children: [main.child, ...peers.map((p) => p.child)] };
-    }
-    case "redis": {
-      const redis = await startRedis();
-      const s = await startStats({ STATE: "redis", REDIS_URL: redis.url, REDIS_KEY_PREFIX: `bench:${Date.now()}:` }, "bench-0");
-      return { url: s.url, children: [s.child, redis.child] };
-    }
+/** Starts a role target; returns the URL to drive, how to read its count, and its processes. */
+async function setUpRole(name, { role, state }) {
+  const path_ = role === "stats" ? "/" : "/pingpong";
+  const count = role === "stats" ? async (url) => JSON.parse(await okBody(`${url}/stats`)).total : async (url) => Number(await okBody(`${url}/pings`));
+  if (state === "redis") {
+    const redis = await startRedis();
+    const s = await startRole(role, { STATE: "redis", REDIS_URL: redis.url, REDIS_KEY_PREFIX: `bench:${Date.now()}:` }, "bench-0", name);
+    return { url: s.url, path: path_, count, children: [s.child, redis.child] };
   }
-  throw new Error(`unknown target ${target}`);
+  const dir = tempDir(name);
+  if (state === "pod") {
+    const s = await startRole(role, { STATE: "pod", STATE_DIR: dir }, "bench-0", name);
+    return { url: s.url, path: path_, count, children: [s.child] };
+  }
+  if (role === "pingpong") {
+    // pingpong on a shared volume is one writer; a replaced pod's shard is still summed.
+    writeFileSync(path.join(dir, "pingpong_counter.bench-old.txt"), "5\n");
+    const s = await startRole(role, { STATE: "shared-volume", STATE_DIR: dir }, "bench-0", name);
+    return { url: s.url, path: path_, count, children: [s.child] };
+  }
+  // Two idle peers with one hit each, so every page really merges three shards.
+  const [main, ...peers] = await Promise.all(
+    ["bench-0", "bench-1", "bench-2"].map((pod) => startRole(role, { STATE: "shared-volume", STATE_DIR: dir }, pod, `${name}-${pod}`)),
+  );
+  for (const p of peers) await httpGet(`${p.url}/`);
+  return { url: main.url, path: path_, count, children: [main.child, ...peers.map((p) => p.child)] };
+}
+
+async function okBody(url) {
+  const { status, body } = await httpGet(url);
+  if (status !== 200) throw new Error(`GET ${url} answered ${status}: ${body}`);
+  return body;
+}
+
+function setUp(name) {
+  const t = TARGETS[name];
+  if (t.kind === "bare") return startBare();
+  if (t.kind === "ceiling") return startCeiling(t.ceiling);
+  return setUpRole(name, t);
 }
 
 // ---------------------------------------------------------------------------------------
 // measuring
 
-function drive(url, load) {
-  const instance = autocannon({ url: `${url}/`, connections, timeout: 10, ...load });
+function drive(url, connections, load) {
+  const instance = autocannon({ url, connections, timeout: 10, ...load });
   // Never unbounded: give up well past the expected duration.
-  const guard = setTimeout(() => instance.stop(), Math.max(3 * duration, 30) * 1000);
+  const guard = setTimeout(() => instance.stop(), Math.max(3 * duration, 20) * 1000);
   return instance.then((r) => {
     clearTimeout(guard);
     return r;
   });
 }
 
-async function totalOf(url) {
-  const { status, body } = await httpGet(`${url}/stats`);
-  if (status !== 200) throw new Error(`GET /stats answered ${status}: ${body}`);
-  return JSON.parse(body).total;
-}
-
-async function measure(target) {
-  const setup = await setUp(target);
+async function measure(name, connections) {
+  const setup = await setUp(name);
   try {
+    const url = `${setup.url}${setup.path}`;
     // Warm-up (JIT, connections, caches) for a fixed time; its best second calibrates the
     // rate (the first second is still compiling).
-    const warm = await drive(setup.url, { duration: 2 });
-    const warmRate = warm.requests.max;
+    const warm = await drive(url, connections, { duration: warmUpSeconds });
+    const warmRate = Math.max(warm.requests.max, warm.requests.average, (warm["2xx"] ?? 0) / warmUpSeconds);
     // Requests the warm-up abandoned at its deadline still finish on the server; let them.
     await new Promise((r) => setTimeout(r, 300));
-    const before = target === "baseline" ? 0 : await totalOf(setup.url);
-    const run = await drive(setup.url, { amount: Math.max(connections * 10, Math.round(warmRate * duration)) });
+    const before = setup.count ? await setup.count(setup.url) : undefined;
+    const run = await drive(url, connections, { amount: Math.max(connections * 10, Math.round(warmRate * duration)) });
     const seconds = (run.finish - run.start) / 1000;
     const row = {
-      target,
-      rps: (run["2xx"] + run.non2xx) / seconds,
-      p50: run.latency.p50,
-      p99: run.latency.p99,
+      target: name,
+      connections,
+      reqPerSec: run["2xx"] / seconds,
+      p50Ms: run.latency.p50,
+      p99Ms: run.latency.p99,
       seconds,
       ok: run["2xx"],
       bad: run.non2xx + run.errors + run.timeouts,
-      check: "n/a",
+      counted: undefined,
     };
-    if (target !== "baseline") {
-      const counted = (await totalOf(setup.url)) - before;
-      row.exact = counted === run["2xx"];
-      row.check = row.exact ? `ok (+${counted})` : `MISMATCH: /stats +${counted} vs ${run["2xx"]} answered 2xx`;
-    }
+    if (setup.count) row.counted = (await setup.count(setup.url)) - before;
     return row;
   } finally {
     await Promise.all(setup.children.map((c) => stop(c)));
   }
 }
 
+/** The issue's JSON line, exactly these fields. */
+function jsonLine(row, rows) {
+  const t = TARGETS[row.target];
+  const bare = rows.find((r) => r.target === "bare" && r.connections === row.connections);
+  const ceiling = t.kind === "role" ? rows.find((r) => r.target === t.ceiling && r.connections === row.connections) : undefined;
+  const ratio = (base) => (base ? round(row.reqPerSec / base.reqPerSec, 3) : null);
+  return {
+    target: row.target,
+    connections: row.connections,
+    reqPerSec: round(row.reqPerSec, 1),
+    p50Ms: row.p50Ms,
+    p99Ms: row.p99Ms,
+    ratioToBare: row.target === "bare" ? 1 : ratio(bare),
+    ratioToCeiling: t.kind === "role" ? ratio(ceiling) : null,
+    countExact: t.kind === "role" ? row.counted === row.ok && row.bad === 0 : null,
+  };
+}
+
+const round = (x, digits) => Number(x.toFixed(digits));
+const pct = (x) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
+
 function table(rows) {
-  const base = rows.find((r) => r.target === "baseline");
-  const header = ["target", "req/s", "p50 ms", "p99 ms", "vs baseline", "2xx", "non-2xx/errors", "count check"];
-  const lines = rows.map((r) => [
-    r.target === "baseline" ? "baseline (node:http)" : `stats STATE=${r.target}`,
-    r.rps.toFixed(0),
-    String(r.p50),
-    String(r.p99),
-    base ? `${((r.rps / base.rps) * 100).toFixed(1)}%` : "-",
-    String(r.ok),
-    String(r.bad),
-    r.check,
-  ]);
+  const header = ["target", "conns", "req/s", "p50 ms", "p99 ms", "vs bare", "vs ceiling", "ceiling", "2xx", "non-2xx/errors", "count check"];
+  const lines = rows.map((r) => {
+    const j = jsonLine(r, rows);
+    const t = TARGETS[r.target];
+    return [
+      t.kind === "role" ? `${t.role} STATE=${t.state}` : t.kind === "bare" ? "bare (node:http)" : `${r.target} (bare + ${t.ceiling})`,
+      String(r.connections),
+      r.reqPerSec.toFixed(0),
+      String(r.p50Ms),
+      String(r.p99Ms),
+      pct(j.ratioToBare),
+      pct(j.ratioToCeiling),
+      t.kind === "role" ? t.ceiling : "-",
+      String(r.ok),
+      String(r.bad),
+      j.countExact === null ? "n/a" : j.countExact ? `ok (+${r.counted})` : `MISMATCH: +${r.counted} counted vs ${r.ok} 2xx, ${r.bad} failed`,
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   return [fmt(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(fmt)].join("\n");
@@ -256,20 +346,35 @@ process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
 let exitCode = 0;
 try {
-  console.log(
-    `stats-bench: ${connections} connections, ~${duration}s per target, loopback, node ${process.version}, ` +
-      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"})`,
+  progress(
+    `stats-bench: ${connectionCounts.join(" and ")} connections, ~${duration}s per target, loopback, node ${process.version}, ` +
+      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`,
   );
   const rows = [];
-  for (const target of only) {
-    process.stdout.write(`  ${target} …`);
-    const row = await measure(target);
-    rows.push(row);
-    process.stdout.write(` ${row.rps.toFixed(0)} req/s over ${row.seconds.toFixed(1)}s\n`);
-    if (row.exact === false) exitCode = 1;
+  for (const connections of connectionCounts) {
+    // A ratio needs its base measured in the same run: bare and the ceilings always run.
+    const needed = new Set(only);
+    for (const t of only) if (TARGETS[t].kind === "role") needed.add(TARGETS[t].ceiling);
+    needed.add("bare");
+    for (const name of Object.keys(TARGETS).filter((t) => needed.has(t))) {
+      progress(`  ${name} @${connections} …`);
+      const row = await measure(name, connections);
+      rows.push(row);
+      const line = jsonLine(row, rows);
+      progress(` ${row.reqPerSec.toFixed(0)} req/s over ${row.seconds.toFixed(1)}s\n`);
+      if (args.json) console.log(JSON.stringify(line));
+      if (line.countExact === false) exitCode = 1;
+    }
   }
-  console.log(`\n${table(rows)}`);
-  console.log("\nlatency = autocannon's per-request time; the count check compares GET /stats with the 2xx autocannon received.");
+  if (!args.json) {
+    console.log(`\n${table(rows)}`);
+    console.log(
+      "\nvs bare = req/s ÷ the bare node:http server's; vs ceiling = req/s ÷ the same durable work done by a bare server" +
+        "\n(ceiling-file: one record per request, one write + fdatasync per group commit; ceiling-redis: the stats Lua script per" +
+        "\nrequest; ceiling-redis-incr: INCR per request). Latency = autocannon's per-request time; the count check compares" +
+        "\nthe role's own count (GET /stats total, GET /pings) before and after the run with the 2xx autocannon received.",
+    );
+  }
 } catch (err) {
   console.error(`stats-bench failed: ${err.stack ?? err}`);
   exitCode = 1;

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// A strategy's fair ceiling for stats-bench.mjs: a bare node:http server that does the same
+// durable work per request as the role and nothing else (no routing, page, metrics, logging).
+//
+//   node ceiling.mjs file <port> <dir>        one record per request appended to a file kept
+//                                             open, one write + fdatasync per group commit
+//                                             (the role's own GroupCommit, from dist/)
+//   node ceiling.mjs redis-lua <port> <url>   the stats role's Lua script, one call per request
+//   node ceiling.mjs redis-incr <port> <url>  pingpong's INCR, one per request
+//
+// It answers GET / with 200 "ok" once the work is durable, like the roles' acknowledgement rule.
+import { createRequire } from "node:module";
+import { open } from "node:fs/promises";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist");
+const [kind, portText, where] = process.argv.slice(2);
+const port = Number(portText);
+
+/** @returns {Promise<() => Promise<unknown>>} the per-request durable operation */
+async function durableOp() {
+  if (kind === "file") {
+    const { GroupCommit } = require(path.join(dist, "state", "group-commit.js"));
+    const handle = await open(path.join(where, "ceiling.log"), "a");
+    let n = 0;
+    const batcher = new GroupCommit(async (ops) => {
+      const line = Buffer.from(ops.map(() => `00000000 ${++n}\n`).join(""));
+      await handle.write(line, 0, line.length, null);
+      await handle.datasync();
+      return ops;
+    });
+    return () => batcher.submit(null);
+  }
+  const Redis = require("ioredis");
+  const client = new Redis(where, { enableOfflineQueue: true, maxRetriesPerRequest: 0 });
+  if (kind === "redis-lua") {
+    const { HIT_LUA } = require(path.join(dist, "state", "pairs", "redis-pairs.js"));
+    client.defineCommand("statsHit", { numberOfKeys: 2, lua: HIT_LUA });
+    let i = 0;
+    return () => client.statsHit("ceiling:counts", "ceiling:seen", '["127.0.0.1","127.0.0.11"]', Date.now() * 1000 + (i++ % 1000));
+  }
+  if (kind === "redis-incr") return () => client.incr("ceiling:counter");
+  throw new Error(`unknown ceiling kind ${kind} (file, redis-lua, redis-incr)`);
+}
+
+const op = await durableOp();
+http
+  .createServer((req, res) => {
+    op().then(
+      () => {
+        res.setHeader("content-type", "text/plain");
+        res.end("ok");
+      },
+      (err) => {
+        res.statusCode = 503;
+        res.end(String(err));
+      },
+    );
+  })
+  .listen(port, "127.0.0.1");
+process.on("SIGTERM", () => process.exit(0));
