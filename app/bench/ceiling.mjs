@@ -9,6 +9,7 @@
 //   node ceiling.mjs redis-incr <port> <url>  pingpong's INCR, one per request
 //
 // It answers GET / with 200 "ok" once the work is durable, like the roles' acknowledgement rule.
+import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { open } from "node:fs/promises";
 import http from "node:http";

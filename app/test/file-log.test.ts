@@ -1,0 +1,204 @@
+import { expect } from "chai";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ShardWriter, encodeLine, readShard, replayLog, type ShardCodec } from "../src/state/shard-log";
+import { mayHaveCounted, sustained } from "./helpers/load";
+import { waitFor } from "./helpers/net";
+import { RoleProcess, runToExit } from "./helpers/role";
+import { statsOf } from "./helpers/stats";
+import { tempDir } from "./helpers/tmp";
+
+const CLIENTS = ["203.0.113.1", "203.0.113.2", "198.51.100.7"];
+const A = { "x-forwarded-for": "203.0.113.9" };
+/** No compaction but the one at start: the count after a restart comes from replaying the log. */
+const NO_COMPACTION = { STATE_LOG_MAX_BYTES: String(1 << 30), STATE_LOG_COMPACT_MS: "3600000" };
+/** Compaction all the time: a log of at most 4 KiB, folded at least every 10 ms. */
+const CONSTANT_COMPACTION = { STATE_LOG_MAX_BYTES: "4096", STATE_LOG_COMPACT_MS: "10" };
+
+const decodeCount = (p: string): number => {
+  if (!/^\d+$/.test(p)) throw new Error("not a count");
+  return Number(p);
+};
+
+describe("file store log records (in-process)", function () {
+  const log = [1, 2, 3].map((n) => encodeLine(String(n))).join("");
+
+  it("replays every whole record with a good checksum", function () {
+    expect(replayLog(log, decodeCount, "f").records).to.deep.equal([1, 2, 3]);
+    expect(replayLog(log, decodeCount, "f").tail).to.equal(false);
+  });
+
+  it("ends the log at a torn last record (no newline yet) and says where the valid part ends", function () {
+    const torn = `${log}${encodeLine("4").slice(0, 7)}`;
+    expect(replayLog(torn, decodeCount, "f")).to.deep.equal({ records: [1, 2, 3], validBytes: log.length, tail: true });
+  });
+
+  it("ends the log at a whole last record whose checksum does not match (a bit flipped, garbage)", function () {
+    expect(replayLog(`${log}${encodeLine("4").replace(" 4", " 5")}`, decodeCount, "f").records).to.deep.equal([1, 2, 3]);
+    expect(replayLog(`${log}\0\0\0\n\x7f garbage\n`, decodeCount, "f").records).to.deep.equal([1, 2, 3]);
+  });
+
+  it("refuses a log whose damage is followed by a valid record: that is not a torn tail, and guessing could lose acknowledged counts", function () {
+    const lines = log.split("\n");
+    const damaged = `${lines[0]}\n${(lines[1] as string).replace(/^./, "z")}\n${lines[2]}\n`;
+    expect(() => replayLog(damaged, decodeCount, "the-log")).to.throw(/the-log is corrupt before its last record/);
+  });
+});
+
+/** A counter shard, as pingpong keeps it: records and snapshot are the absolute count. */
+const counter: ShardCodec<number, number> = {
+  empty: () => 0,
+  parseSnapshot: (text) => (text === undefined ? 0 : Number(text)),
+  formatSnapshot: (n) => `${n}\n`,
+  encodeRecord: String,
+  decodeRecord: decodeCount,
+  apply: Math.max,
+};
+
+describe("file store shard: a reader during compaction (in-process, real files)", function () {
+  this.timeout(30_000);
+  const dir = tempDir("shard-read");
+  after(() => dir.remove());
+
+  it("never sees less than the last acknowledged count while the writer compacts after every append", async function () {
+    let count = 0;
+    const snapshotFile = path.join(dir.path, "pingpong_counter.w.txt");
+    const { writer } = await ShardWriter.open({ snapshotFile, codec: counter, current: () => count, maxLogBytes: 1 << 20, compactEveryMs: 1000 });
+    await writer.compact();
+    let acked = 0;
+    let done = false;
+    const writing = (async () => {
+      for (let i = 0; i < 150; i++) {
+        count++;
+        await writer.append(count);
+        acked = count;
+        // Appends between compactions, so both the snapshot and the log carry counts.
+        if (i % 3 === 2) await writer.compact();
+      }
+      done = true;
+    })();
+    const low: string[] = [];
+    let reads = 0;
+    while (!done) {
+      const before = acked;
+      const seen = await readShard(snapshotFile, counter);
+      if (seen < before) low.push(`read ${seen} after ${before} was acknowledged`);
+      reads++;
+    }
+    await writing;
+    await writer.close();
+    expect(reads).to.be.greaterThan(20);
+    expect(low, "reads that lost acknowledged counts").to.deep.equal([]);
+    expect(await readShard(snapshotFile, counter)).to.equal(150);
+  });
+});
+
+describe("file store log under crashes and compaction (real processes)", function () {
+  this.timeout(60_000);
+  const dir = tempDir("file-log");
+  let running: RoleProcess[] = [];
+  const start = async (env: Record<string, string>): Promise<RoleProcess> => {
+    const p = await RoleProcess.start("stats", { TRUST_PROXY: "true", ...env });
+    running.push(p);
+    return p;
+  };
+  afterEach(async function () {
+    await Promise.all(running.filter((p) => !p.exited).map((p) => p.stop()));
+    running = [];
+  });
+  after(() => dir.remove());
+
+  it("pod: kill -9 under load, restart from the log: no answered hit lost, none counted twice", async function () {
+    const stateDir = path.join(dir.path, "crash");
+    let app = await start({ STATE: "pod", STATE_DIR: stateDir, ...NO_COMPACTION });
+    const load = sustained(() => [app.url], 12, CLIENTS);
+    await waitFor("300 hits", async () => load.count() >= 300, 20_000, 10);
+    await app.kill();
+    const outcomes = await load.stop();
+    expect(statSync(path.join(stateDir, "stats.json.log")).size, "the hits are in the log, not only in the snapshot").to.be.greaterThan(1000);
+    app = await start({ STATE: "pod", STATE_DIR: stateDir, ...NO_COMPACTION });
+    const ok = outcomes.filter((o) => o.status === 200);
+    const broken = outcomes.filter(mayHaveCounted);
+    expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200), "answers other than 200").to.deep.equal([]);
+    const view = await statsOf(app);
+    expect(view.total, `${ok.length} answered, ${broken.length} cut off by the kill`).to.be.within(ok.length, ok.length + broken.length);
+    for (const client of CLIENTS) {
+      const mine = (list: typeof outcomes) => list.filter((o) => o.client === client).length;
+      expect(view.pairs.find((p) => p.client === client)?.count, client).to.be.within(mine(ok), mine(ok) + mine(broken));
+    }
+  });
+
+  it("pod: a torn record and garbage after a crash are dropped at restart (never counted), and the log is clean again", async function () {
+    const stateDir = path.join(dir.path, "tail");
+    const logFile = path.join(stateDir, "stats.json.log");
+    let app = await start({ STATE: "pod", STATE_DIR: stateDir, ...NO_COMPACTION });
+    for (let i = 0; i < 5; i++) expect((await app.get("/", A)).status).to.equal(200);
+    await app.kill();
+    // A crash mid-append: the next record half written (a batch that was never answered).
+    const next = encodeLine(JSON.stringify([["203.0.113.9", "127.0.0.1", 6, Date.now() * 1000]]));
+    appendFileSync(logFile, next.slice(0, 20));
+    app = await start({ STATE: "pod", STATE_DIR: stateDir, ...NO_COMPACTION });
+    expect((await statsOf(app)).total, "the torn record is not counted").to.equal(5);
+    expect(readFileSync(logFile, "utf8"), "restart starts a fresh log (the tail is gone)").to.equal("");
+    expect((await app.get("/", A)).status).to.equal(200);
+    await app.kill();
+
+    // A crash that left garbage (a whole line that is no record, then zeros).
+    appendFileSync(logFile, "ffffffff [[\"x\",\"y\",99,1]]\n\0\0\0\0\0\0");
+    app = await start({ STATE: "pod", STATE_DIR: stateDir, ...NO_COMPACTION });
+    expect((await statsOf(app)).total, "garbage is not counted, the hit after the first restart is").to.equal(6);
+    await app.stop();
+
+    // Damage followed by a valid record is not a crash's tail: refuse to start, name the file.
+    writeFileSync(logFile, `${encodeLine("[]").replace(/^./, "z")}${encodeLine(JSON.stringify([["203.0.113.9", "127.0.0.1", 9, 1]]))}`);
+    const refused = await runToExit("stats", { STATE: "pod", STATE_DIR: stateDir, LOG_LEVEL: "warn" });
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr + refused.stdout).to.include("stats.json.log is corrupt before its last record");
+  });
+
+  it("shared-volume: compacting all the time under load loses nothing, keeps the log bounded, and a reader replica never sees a count go down or run ahead", async function () {
+    const stateDir = path.join(dir.path, "compaction");
+    const writer = await start({ STATE: "shared-volume", STATE_DIR: stateDir, POD_NAME: "writer-0", POD_IP: "127.0.0.21", ...CONSTANT_COMPACTION });
+    const reader = await start({ STATE: "shared-volume", STATE_DIR: stateDir, POD_NAME: "reader-0", POD_IP: "127.0.0.22" });
+    const load = sustained(() => [writer.url], 12, CLIENTS);
+    let reads = 0;
+    let last = 0;
+    let maxLog = 0;
+    while (load.count() < 600) {
+      const answeredBefore = load.count();
+      const view = await statsOf(reader);
+      const finishedAfter = load.count();
+      // Every answer that had arrived before the read started is in the reader's view; at most
+      // the 12 requests in flight during the read may be there too (counted, not answered yet).
+      expect(view.total, `read ${reads}: every hit answered before the read`).to.be.at.least(answeredBefore);
+      expect(view.total, `read ${reads}: not ahead of what was sent`).to.be.at.most(finishedAfter + 12);
+      expect(view.total, `read ${reads}: a shard read mid-compaction must not drop counts`).to.be.at.least(last);
+      last = view.total;
+      reads++;
+      const logFile = path.join(stateDir, "stats.writer-0.json.log");
+      if (existsSync(logFile)) maxLog = Math.max(maxLog, statSync(logFile).size);
+    }
+    const outcomes = await load.stop();
+    expect(outcomes.filter((o) => o.status !== 200), "requests that did not get a 200").to.deep.equal([]);
+    expect(reads, "the reader read while the writer compacted").to.be.greaterThan(10);
+    expect((await statsOf(reader)).total, "reader: every hit, exactly").to.equal(outcomes.length);
+    expect((await statsOf(writer)).total, "writer: every hit, exactly").to.equal(outcomes.length);
+    expect(maxLog, "the log stays near its bound (compacted), never the whole history").to.be.below(4096 + 2048);
+    // And a restart from what compaction left on disk has the same count.
+    await writer.stop();
+    const again = await start({ STATE: "shared-volume", STATE_DIR: stateDir, POD_NAME: "writer-0", POD_IP: "127.0.0.21" });
+    expect((await statsOf(again)).total).to.equal(outcomes.length);
+  });
+
+  it("shared-volume: a peer's torn tail is not counted by a reader, and does not stop it", async function () {
+    const stateDir = path.join(dir.path, "peer-tail");
+    const peer = await start({ STATE: "shared-volume", STATE_DIR: stateDir, POD_NAME: "peer-0", ...NO_COMPACTION });
+    for (let i = 0; i < 3; i++) expect((await peer.get("/", A)).status).to.equal(200);
+    await peer.kill();
+    appendFileSync(path.join(stateDir, "stats.peer-0.json.log"), "0123abcd [[\"203.0.113.9\",");
+    const reader = await start({ STATE: "shared-volume", STATE_DIR: stateDir, POD_NAME: "reader-1" });
+    expect((await statsOf(reader)).total).to.equal(3);
+    expect((await reader.get("/", A)).status).to.equal(200);
+    expect((await statsOf(reader)).total).to.equal(4);
+  });
+});
