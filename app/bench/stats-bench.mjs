@@ -8,14 +8,15 @@
 // throughput grows with concurrency). Not part of `npm test` (only `--quick` is, as a smoke).
 //
 //   npm run bench                                        # from the repo root (builds first)
-//   node app/bench/stats-bench.mjs --duration 5 --connections 50,400 --only bare,ceiling-file,pod
+//   node app/bench/stats-bench.mjs --duration 2 --rounds 3 --connections 50,400 --only bare,ceiling-file,pod
 //   node app/bench/stats-bench.mjs --json                # one JSON line per measured target
 //   node app/bench/stats-bench.mjs --quick --json        # a seconds-long smoke run
 //   node app/bench/stats-bench.mjs --cpu-prof /tmp/prof  # role processes write .cpuprofile files
-//   (or BENCH_DURATION, BENCH_CONNECTIONS, BENCH_ONLY)
+//   (or BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_ONLY)
 //
-// Every target is a separate process on loopback, driven by autocannon: a warm-up, then the
-// measured run. For the exact-count check the measured run is a fixed number of requests
+// Every target is a separate process on loopback, driven by autocannon; all targets of one
+// connection count run side by side and are measured in interleaved rounds (see measureAll),
+// each slice a warm-up, then the measured run. For the exact-count check the measured run is a fixed number of requests
 // (sized from the warm-up rate so it lasts about --duration seconds): a duration-bounded
 // autocannon run abandons the requests in flight when time is up, and the server would
 // rightly have counted some of them. The check compares the growth of the role's own count
@@ -49,12 +50,14 @@ const TARGETS = {
   "pingpong-redis": { kind: "role", role: "pingpong", state: "redis", ceiling: "ceiling-redis-incr" },
 };
 const QUICK = { duration: "1", connections: "10", only: "bare,ceiling-file,pod,ceiling-redis,redis" };
+// Default: 3 rounds of ~2 s per target and connection count (a 2-core shared machine).
 
 const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: process.env.BENCH_DURATION },
     connections: { type: "string", default: process.env.BENCH_CONNECTIONS },
     only: { type: "string", default: process.env.BENCH_ONLY },
+    rounds: { type: "string", default: process.env.BENCH_ROUNDS },
     quick: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
@@ -63,15 +66,17 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    "usage: stats-bench.mjs [--duration s] [--connections n,n] [--only target,…] [--quick] [--json] [--cpu-prof dir]\n" +
+    "usage: stats-bench.mjs [--duration s] [--rounds n] [--connections n,n] [--only target,…] [--quick] [--json] [--cpu-prof dir]\n" +
       `targets: ${Object.keys(TARGETS).join(", ")}`,
   );
   process.exit(0);
 }
-const duration = Number(args.duration ?? (args.quick ? QUICK.duration : "5"));
+const duration = Number(args.duration ?? (args.quick ? QUICK.duration : "2"));
 const connectionCounts = (args.connections ?? (args.quick ? QUICK.connections : "50,400")).split(",").map(Number);
 const only = (args.only ?? (args.quick ? QUICK.only : Object.keys(TARGETS).join(","))).split(",").map((s) => s.trim()).filter(Boolean);
-const warmUpSeconds = args.quick ? 0.5 : 1.5;
+const warmUpSeconds = args.quick ? 0.5 : 1;
+const rounds = Number(args.rounds ?? (args.quick ? "1" : "3"));
+if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) fail("--rounds must be 1..20");
 for (const t of only) if (!(t in TARGETS)) fail(`unknown target ${t} (allowed: ${Object.keys(TARGETS).join(", ")})`);
 if (!(duration > 0 && duration <= 300)) fail("--duration must be 1..300 seconds");
 for (const c of connectionCounts) if (!(Number.isInteger(c) && c > 0 && c <= 2000)) fail("--connections must be a list of 1..2000");
@@ -261,34 +266,70 @@ function drive(url, connections, load) {
   });
 }
 
-async function measure(name, connections) {
-  const setup = await setUp(name);
+/** Waits until the role's count stops moving: requests a warm-up abandoned still finish. */
+async function settle(setup) {
+  if (!setup.count) return undefined;
+  let last = await setup.count(setup.url);
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await setup.count(setup.url);
+    if (now === last) return now;
+    last = now;
+  }
+  throw new Error("the count kept moving after the load stopped");
+}
+
+/** One measured slice of one target: warm-up, then a fixed number of requests. */
+async function slice(name, setup, connections, warmUp) {
+  const url = `${setup.url}${setup.path}`;
+  const warm = await drive(url, connections, { duration: warmUp });
+  const warmRate = Math.max(warm.requests.average, (warm["2xx"] ?? 0) / warmUp, 1);
+  const before = await settle(setup);
+  const run = await drive(url, connections, { amount: Math.max(connections * 5, Math.round(warmRate * duration)) });
+  const seconds = (run.finish - run.start) / 1000;
+  const counted = setup.count ? (await settle(setup)) - before : undefined;
+  return { reqPerSec: run["2xx"] / seconds, p50Ms: run.latency.p50, p99Ms: run.latency.p99, seconds, ok: run["2xx"], bad: run.non2xx + run.errors + run.timeouts, counted };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Every target of one connection count, started once and measured in ROUNDS: each round
+ * drives every target in turn for a short slice, and a target's figure is its median slice.
+ * On a shared, loaded machine the load drifts within seconds; interleaving keeps a role and
+ * its ceiling measured under the same conditions, and the median drops a slice that hit a spike.
+ */
+async function measureAll(names, connections) {
+  const setups = new Map();
   try {
-    const url = `${setup.url}${setup.path}`;
-    // Warm-up (JIT, connections, caches) for a fixed time; its best second calibrates the
-    // rate (the first second is still compiling).
-    const warm = await drive(url, connections, { duration: warmUpSeconds });
-    const warmRate = Math.max(warm.requests.max, warm.requests.average, (warm["2xx"] ?? 0) / warmUpSeconds);
-    // Requests the warm-up abandoned at its deadline still finish on the server; let them.
-    await new Promise((r) => setTimeout(r, 300));
-    const before = setup.count ? await setup.count(setup.url) : undefined;
-    const run = await drive(url, connections, { amount: Math.max(connections * 10, Math.round(warmRate * duration)) });
-    const seconds = (run.finish - run.start) / 1000;
-    const row = {
-      target: name,
-      connections,
-      reqPerSec: run["2xx"] / seconds,
-      p50Ms: run.latency.p50,
-      p99Ms: run.latency.p99,
-      seconds,
-      ok: run["2xx"],
-      bad: run.non2xx + run.errors + run.timeouts,
-      counted: undefined,
-    };
-    if (setup.count) row.counted = (await setup.count(setup.url)) - before;
-    return row;
+    for (const name of names) setups.set(name, await setUp(name));
+    const slices = new Map(names.map((n) => [n, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const name of names) {
+        const s = await slice(name, setups.get(name), connections, round === 0 ? warmUpSeconds : warmUpSeconds / 2);
+        slices.get(name).push(s);
+        progress(`  ${name} @${connections} round ${round + 1}/${rounds}: ${s.reqPerSec.toFixed(0)} req/s\n`);
+      }
+    }
+    return names.map((name) => {
+      const list = slices.get(name);
+      const mid = list.find((s) => s.reqPerSec === median(list.map((x) => x.reqPerSec)));
+      const sum = (f) => list.reduce((a, s) => a + (s[f] ?? 0), 0);
+      return {
+        target: name,
+        connections,
+        reqPerSec: mid.reqPerSec,
+        p50Ms: mid.p50Ms,
+        p99Ms: mid.p99Ms,
+        seconds: sum("seconds"),
+        ok: sum("ok"),
+        bad: sum("bad"),
+        counted: setups.get(name).count ? sum("counted") : undefined,
+        exact: list.every((s) => s.counted === undefined || (s.counted === s.ok && s.bad === 0)),
+      };
+    });
   } finally {
-    await Promise.all(setup.children.map((c) => stop(c)));
+    await Promise.all([...setups.values()].flatMap((s) => s.children.map((c) => stop(c))));
   }
 }
 
@@ -306,7 +347,7 @@ function jsonLine(row, rows) {
     p99Ms: row.p99Ms,
     ratioToBare: row.target === "bare" ? 1 : ratio(bare),
     ratioToCeiling: t.kind === "role" ? ratio(ceiling) : null,
-    countExact: t.kind === "role" ? row.counted === row.ok && row.bad === 0 : null,
+    countExact: t.kind === "role" ? row.exact : null,
   };
 }
 
@@ -347,7 +388,7 @@ process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 let exitCode = 0;
 try {
   progress(
-    `stats-bench: ${connectionCounts.join(" and ")} connections, ~${duration}s per target, loopback, node ${process.version}, ` +
+    `stats-bench: ${connectionCounts.join(" and ")} connections, ${rounds} rounds of ~${duration}s per target, loopback, node ${process.version}, ` +
       `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`,
   );
   const rows = [];
@@ -356,12 +397,10 @@ try {
     const needed = new Set(only);
     for (const t of only) if (TARGETS[t].kind === "role") needed.add(TARGETS[t].ceiling);
     needed.add("bare");
-    for (const name of Object.keys(TARGETS).filter((t) => needed.has(t))) {
-      progress(`  ${name} @${connections} …`);
-      const row = await measure(name, connections);
-      rows.push(row);
+    const measured = await measureAll(Object.keys(TARGETS).filter((t) => needed.has(t)), connections);
+    rows.push(...measured);
+    for (const row of measured) {
       const line = jsonLine(row, rows);
-      progress(` ${row.reqPerSec.toFixed(0)} req/s over ${row.seconds.toFixed(1)}s\n`);
       if (args.json) console.log(JSON.stringify(line));
       if (line.countExact === false) exitCode = 1;
     }

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { guard, type StoreContext } from "../errors";
+import { GroupCommit } from "../group-commit";
 import { closeRedis, redisAnswers } from "../redis-client";
 import type { HitResult, Pair, PairStore } from "../types";
 import { pairKey } from "./merge";
@@ -28,25 +29,41 @@ redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
 ${VIEW_LUA}`;
 
+/** A group of hits (ARGV: member, µs, member, µs, …), then the view once, atomically. */
+export const HITS_LUA = `
+for i = 1, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], 1)
+  redis.call('ZADD', KEYS[2], 'GT', ARGV[i + 1], ARGV[i])
+end
+${VIEW_LUA}`;
+
 export const LIST_LUA = VIEW_LUA;
 
 type ScriptedRedis = Redis & {
-  statsHit(counts: string, seen: string, member: string, atUs: number): Promise<string[]>;
+  statsHits(counts: string, seen: string, ...memberAndUs: Array<string | number>): Promise<string[]>;
   statsList(counts: string, seen: string): Promise<string[]>;
 };
 
+interface Hit {
+  member: string;
+  atUs: number;
+}
+
 /**
  * Pairs in two Redis keys: a hash of counts (HINCRBY) and a sorted set of last-hit times
- * (ZADD GT keeps the latest even when replicas' hits arrive out of order). One Lua script per
- * request counts the hit and reads the page's view atomically, in one round trip: half the
- * client and server work of the MULTI of four commands it replaces. ioredis sends EVALSHA and
- * falls back to EVAL once when the server does not know the script (e.g. after a restart).
+ * (ZADD GT keeps the latest even when replicas' hits arrive out of order). One Lua script
+ * counts the hits and reads the page's view atomically, in one round trip. Hits that arrive
+ * while a script is running are grouped into the next call (GroupCommit), so under load the
+ * view — the expensive part, every pair — is read once per group instead of once per request;
+ * each request still gets a view that includes its own hit. ioredis sends EVALSHA and falls
+ * back to EVAL once when the server does not know the script (e.g. after a restart).
  */
 export class RedisPairStore implements PairStore {
   readonly name = "redis";
   private readonly countsKey: string;
   private readonly seenKey: string;
   private readonly client: ScriptedRedis;
+  private readonly batcher = new GroupCommit<Hit, Pair[]>((hits) => this.commit(hits));
 
   constructor(
     client: Redis,
@@ -55,14 +72,14 @@ export class RedisPairStore implements PairStore {
   ) {
     this.countsKey = `${keyPrefix}counts`;
     this.seenKey = `${keyPrefix}seen`;
-    client.defineCommand("statsHit", { numberOfKeys: 2, lua: HIT_LUA });
+    client.defineCommand("statsHits", { numberOfKeys: 2, lua: HITS_LUA });
     client.defineCommand("statsList", { numberOfKeys: 2, lua: LIST_LUA });
     this.client = client as ScriptedRedis;
   }
 
   hit(client: string, server: string, atUs: number): Promise<HitResult> {
     return guard(this.ctx, "hit", async () => {
-      const pairs = toPairs(await this.client.statsHit(this.countsKey, this.seenKey, pairKey(client, server), atUs));
+      const pairs = await this.batcher.submit({ member: pairKey(client, server), atUs });
       const pair = pairs.find((p) => p.client === client && p.server === server);
       if (!pair) throw new Error("hit pair missing from the script's own view");
       return { pair, pairs };
@@ -77,8 +94,15 @@ export class RedisPairStore implements PairStore {
     return redisAnswers(this.client);
   }
 
-  close(): Promise<void> {
-    return closeRedis(this.client);
+  async close(): Promise<void> {
+    await this.batcher.close();
+    await closeRedis(this.client);
+  }
+
+  /** One script call for the whole group; every hit of it gets the same (post-group) view. */
+  private async commit(hits: Hit[]): Promise<Pair[][]> {
+    const pairs = toPairs(await this.client.statsHits(this.countsKey, this.seenKey, ...hits.flatMap((h) => [h.member, h.atUs])));
+    return hits.map(() => pairs);
   }
 }
 
