@@ -11,7 +11,7 @@
 //   node app/bench/stats-bench.mjs --duration 2 --rounds 3 --connections 50,400 --only bare,ceiling-file,pod
 //   node app/bench/stats-bench.mjs --json                # one JSON line per measured target
 //   node app/bench/stats-bench.mjs --quick --json        # a seconds-long smoke run
-//   node app/bench/stats-bench.mjs --cpu-prof /tmp/prof  # role processes write .cpuprofile files
+//   node app/bench/stats-bench.mjs --cpu-prof /tmp/prof  # roles and ceilings write .cpuprofile files
 //   (or BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_ONLY)
 //
 // Every target is a separate process on loopback, driven by autocannon; all targets of one
@@ -25,7 +25,7 @@
 /* global AbortSignal */
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -162,7 +162,7 @@ async function startCeiling(kind) {
   const port = await freePort();
   const where = kind === "file" ? tempDir("ceiling") : undefined;
   const redis = kind === "file" ? undefined : await startRedis();
-  const child = start(`ceiling ${kind}`, process.execPath, [CEILING, kind, String(port), where ?? redis.url]);
+  const child = start(`ceiling ${kind}`, process.execPath, [...profArgs(`ceiling-${kind}`), CEILING, kind, String(port), where ?? redis.url]);
   const url = `http://127.0.0.1:${port}`;
   await waitServing(child, `${url}/`);
   return { url, path: "/", children: [child, ...(redis ? [redis.child] : [])] };
@@ -266,6 +266,25 @@ function drive(url, connections, load) {
   });
 }
 
+/**
+ * CPU seconds (user + system) the target's processes used so far, from /proc (Linux; undefined
+ * elsewhere). Per request it is the cost of the work itself, which a loaded machine changes far
+ * less than it changes req/s: the table shows it next to the rates.
+ */
+function cpuSeconds(children) {
+  let ticks = 0;
+  for (const c of children) {
+    try {
+      // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+      const fields = readFileSync(`/proc/${c.pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  return ticks / 100;
+}
+
 /** Waits until the role's count stops moving: requests a warm-up abandoned still finish. */
 async function settle(setup) {
   if (!setup.count) return undefined;
@@ -285,10 +304,13 @@ async function slice(name, setup, connections, warmUp) {
   const warm = await drive(url, connections, { duration: warmUp });
   const warmRate = Math.max(warm.requests.average, (warm["2xx"] ?? 0) / warmUp, 1);
   const before = await settle(setup);
+  const cpuBefore = cpuSeconds(setup.children);
   const run = await drive(url, connections, { amount: Math.max(connections * 5, Math.round(warmRate * duration)) });
   const seconds = (run.finish - run.start) / 1000;
+  const cpuAfter = cpuSeconds(setup.children);
+  const cpuUsPerReq = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / Math.max(run["2xx"], 1);
   const counted = setup.count ? (await settle(setup)) - before : undefined;
-  return { reqPerSec: run["2xx"] / seconds, p50Ms: run.latency.p50, p99Ms: run.latency.p99, seconds, ok: run["2xx"], bad: run.non2xx + run.errors + run.timeouts, counted };
+  return { cpuUsPerReq, reqPerSec: run["2xx"] / seconds, p50Ms: run.latency.p50, p99Ms: run.latency.p99, seconds, ok: run["2xx"], bad: run.non2xx + run.errors + run.timeouts, counted };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -319,6 +341,7 @@ async function measureAll(names, connections) {
         target: name,
         connections,
         reqPerSec: mid.reqPerSec,
+        cpuUsPerReq: list.some((s) => s.cpuUsPerReq === undefined) ? undefined : median(list.map((s) => s.cpuUsPerReq)),
         p50Ms: mid.p50Ms,
         p99Ms: mid.p99Ms,
         seconds: sum("seconds"),
@@ -355,10 +378,12 @@ const round = (x, digits) => Number(x.toFixed(digits));
 const pct = (x) => (x === null ? "-" : `${(x * 100).toFixed(1)}%`);
 
 function table(rows) {
-  const header = ["target", "conns", "req/s", "p50 ms", "p99 ms", "vs bare", "vs ceiling", "ceiling", "2xx", "non-2xx/errors", "count check"];
+  const header = ["target", "conns", "req/s", "p50 ms", "p99 ms", "vs bare", "vs ceiling", "ceiling", "CPU µs/req", "CPU ceiling÷role", "2xx", "non-2xx/errors", "count check"];
   const lines = rows.map((r) => {
     const j = jsonLine(r, rows);
     const t = TARGETS[r.target];
+    const c = t.kind === "role" ? rows.find((x) => x.target === t.ceiling && x.connections === r.connections) : undefined;
+    const cpuRatio = c?.cpuUsPerReq !== undefined && r.cpuUsPerReq ? c.cpuUsPerReq / r.cpuUsPerReq : null;
     return [
       t.kind === "role" ? `${t.role} STATE=${t.state}` : t.kind === "bare" ? "bare (node:http)" : `${r.target} (bare + ${t.ceiling})`,
       String(r.connections),
@@ -368,6 +393,8 @@ function table(rows) {
       pct(j.ratioToBare),
       pct(j.ratioToCeiling),
       t.kind === "role" ? t.ceiling : "-",
+      r.cpuUsPerReq === undefined ? "-" : r.cpuUsPerReq.toFixed(0),
+      pct(cpuRatio),
       String(r.ok),
       String(r.bad),
       j.countExact === null ? "n/a" : j.countExact ? `ok (+${r.counted})` : `MISMATCH: +${r.counted} counted vs ${r.ok} 2xx, ${r.bad} failed`,
@@ -411,7 +438,9 @@ try {
       "\nvs bare = req/s ÷ the bare node:http server's; vs ceiling = req/s ÷ the same durable work done by a bare server" +
         "\n(ceiling-file: one record per request, one write + fdatasync per group commit; ceiling-redis: the stats Lua script per" +
         "\nrequest; ceiling-redis-incr: INCR per request). Latency = autocannon's per-request time; the count check compares" +
-        "\nthe role's own count (GET /stats total, GET /pings) before and after the run with the 2xx autocannon received.",
+        "\nthe role's own count (GET /stats total, GET /pings) before and after the run with the 2xx autocannon received." +
+        "\nCPU µs/req = user+system CPU of the target's processes (role or ceiling, plus its redis-server and shared-volume" +
+        "\npeers) per 2xx, median round: on a loaded machine it moves far less than req/s.",
     );
   }
 } catch (err) {
