@@ -211,10 +211,6 @@ export class ShardWriter<S, R> {
     return this.bytes >= this.opts.maxLogBytes || (this.bytes > 0 && Date.now() - this.lastCompaction >= this.opts.compactEveryMs);
   }
 
-  get logBytes(): number {
-    return this.bytes;
-  }
-
   /**
    * Snapshot of the committed state (atomic replace), then a fresh empty log (atomic replace)
    * which becomes the open one. A crash between the two leaves the new snapshot with the old
@@ -230,7 +226,9 @@ export class ShardWriter<S, R> {
     return this.handle;
   }
 
+  /** Folds a non-empty log into the snapshot (a clean restart replays nothing) and closes it. */
   async close(): Promise<void> {
+    if (this.bytes > 0) await this.compact().catch(() => undefined);
     await this.drop();
   }
 

@@ -90,10 +90,8 @@ export class FileCounterStore implements CounterStore {
   /** Waits for queued increments, then folds the log into the snapshot. */
   async close(): Promise<void> {
     await this.batcher.close();
-    const writer = this.writer;
+    await this.writer?.close();
     this.writer = undefined;
-    if (writer && writer.logBytes > 0) await writer.compact().catch(() => undefined);
-    await writer?.close();
   }
 
   /** One durable record for `n` increments; the numbers handed out follow the committed base. */

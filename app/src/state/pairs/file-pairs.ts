@@ -107,10 +107,8 @@ export class FilePairStore implements PairStore {
   /** Waits for queued hits, folds the log into the snapshot (a clean restart replays nothing). */
   async close(): Promise<void> {
     await this.batcher.close();
-    const writer = this.writer;
+    await this.writer?.close();
     this.writer = undefined;
-    if (writer && writer.logBytes > 0) await writer.compact().catch(() => undefined);
-    await writer?.close();
   }
 
   /**
