@@ -4,6 +4,9 @@ import { installShutdown } from "./lib/shutdown";
 import { startApi } from "./roles/api/cluster";
 import * as logoutput from "./roles/logoutput";
 import * as pingpong from "./roles/pingpong";
+import * as shopOrder from "./roles/shop/order";
+import * as shopPayment from "./roles/shop/payment";
+import * as shopStock from "./roles/shop/stock";
 import * as smsApp from "./roles/sms-app";
 import * as smsModel from "./roles/sms-model";
 import * as stats from "./roles/stats";
@@ -26,6 +29,12 @@ async function startRole(config: AppConfig, runtime: Runtime): Promise<RoleHandl
       return smsModel.start(config, runtime);
     case "api":
       return startApi(config, runtime);
+    case "shop-order":
+      return shopOrder.start(config, runtime);
+    case "shop-payment":
+      return shopPayment.start(config, runtime);
+    case "shop-stock":
+      return shopStock.start(config, runtime);
   }
 }
 

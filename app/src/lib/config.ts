@@ -9,7 +9,7 @@ import { z } from "zod";
  * reading `kubectl logs` knows which env var of the Deployment to fix.
  */
 
-export const ROLES = ["stats", "pingpong", "logoutput", "sms-app", "sms-model", "api"] as const;
+export const ROLES = ["stats", "pingpong", "logoutput", "sms-app", "sms-model", "api", "shop-order", "shop-payment", "shop-stock"] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(value: string | undefined): value is Role {
@@ -141,7 +141,38 @@ export interface ApiConfig extends BaseConfig {
   workers: number;
 }
 
-export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig | SmsAppConfig | SmsModelConfig | ApiConfig;
+/** The shop's stores (seed 003): each service keeps its own data in Redis or MongoDB. */
+export const SHOP_STATE_KINDS = ["redis", "mongo"] as const;
+export type ShopStoreKind = (typeof SHOP_STATE_KINDS)[number];
+
+/** The backend of one shop service: exactly one of the two settings, matching `kind`. */
+export type ShopStoreConfig = { kind: "redis"; redis: RedisSettings } | { kind: "mongo"; mongo: MongoSettings };
+
+/** shop-payment and shop-stock (seed 003): a store and the course's HTTP API. */
+export interface ShopServiceConfig extends BaseConfig {
+  role: "shop-payment" | "shop-stock";
+  store: ShopStoreConfig;
+}
+
+/** shop-order (seed 003): its store, where payment and stock answer, and the checkout saga's timing. */
+export interface ShopOrderConfig extends BaseConfig {
+  role: "shop-order";
+  store: ShopStoreConfig;
+  /** Base URLs of shop-payment (one Service URL, or several replicas to spread over and fail over between). */
+  paymentUrls: string[];
+  /** Base URLs of shop-stock, as paymentUrls. */
+  stockUrls: string[];
+  /** How long a checkout's owner holds it before another replica may take it over. */
+  sagaLeaseMs: number;
+  /** How often this replica looks for checkouts whose owner's lease expired. */
+  recoveryIntervalMs: number;
+  /** How long one saga step keeps trying (retries, other replicas) before the request is answered 503. */
+  callTimeoutMs: number;
+}
+
+export type ShopConfig = ShopOrderConfig | ShopServiceConfig;
+
+export type AppConfig = StatsConfig | PingpongConfig | LogoutputConfig | SmsAppConfig | SmsModelConfig | ApiConfig | ShopConfig;
 
 /** Thrown with every problem found, so the operator fixes them all in one go. */
 export class ConfigError extends Error {
@@ -245,6 +276,28 @@ const httpUrl = z
       return fail(ctx, `invalid value ${shown(raw)} (allowed: an http:// or https:// URL)`);
     }
     return raw.replace(/\/+$/, "");
+  });
+
+/** One http(s) base URL, or several separated by commas (a client spreads calls over them). */
+const httpUrlList = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined) return undefined;
+    const urls: string[] = [];
+    for (const part of raw.split(",").map((p) => p.trim())) {
+      let url: URL | undefined;
+      try {
+        url = new URL(part);
+      } catch {
+        url = undefined;
+      }
+      if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "") {
+        return fail(ctx, `invalid value ${shown(part)} (allowed: an http:// or https:// base URL, or several separated by commas)`);
+      }
+      urls.push(part.replace(/\/+$/, ""));
+    }
+    return urls;
   });
 
 /** A version name as the routing and the artefacts use it: `v1`, `v2`, `v3`, … */
@@ -352,6 +405,11 @@ const envSchema = z.object({
   API_CACHE: oneOf(API_CACHE_KINDS, "redis"),
   API_CACHE_TTL_SECONDS: integer(1, 86_400, 5),
   API_WORKERS: integer(1, 64, 1),
+  SHOP_PAYMENT_URL: httpUrlList,
+  SHOP_STOCK_URL: httpUrlList,
+  SHOP_SAGA_LEASE_MS: integer(100, 600_000, 2000),
+  SHOP_RECOVERY_INTERVAL_MS: integer(10, 600_000, 1000),
+  SHOP_CALL_TIMEOUT_MS: integer(50, 600_000, 5000),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -430,6 +488,11 @@ export function loadConfig(role: Role, rawEnv: NodeJS.ProcessEnv): AppConfig {
     case "api":
       config = apiConfig(base, e, problems);
       break;
+    case "shop-order":
+    case "shop-payment":
+    case "shop-stock":
+      config = shopConfig({ ...base, role }, rawEnv.STATE, e, problems);
+      break;
   }
   if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
   return config;
@@ -497,5 +560,52 @@ function apiConfig(base: BaseConfig, e: Env, problems: string[]): ApiConfig | un
     queueMaxDocs: e.API_QUEUE_MAX_DOCS,
     cache: redis ? { kind: "redis", redis, ttlSeconds: e.API_CACHE_TTL_SECONDS } : { kind: "none" },
     workers: e.API_WORKERS,
+  };
+}
+
+/**
+ * The shop roles have no default store: the order, payment and stock data must live in Redis or
+ * MongoDB, shared by the replicas, so `STATE` is required and `pod`/`shared-volume` are refused.
+ */
+function shopConfig(base: BaseConfig & { role: ShopConfig["role"] }, rawState: string | undefined, e: Env, problems: string[]): ShopConfig | undefined {
+  const allowed = `(allowed: ${SHOP_STATE_KINDS.join(", ")})`;
+  let store: ShopStoreConfig | undefined;
+  if (rawState === undefined || rawState === "") {
+    problems.push(`STATE: required for ${base.role} ${allowed}`);
+  } else if (e.STATE !== "redis" && e.STATE !== "mongo") {
+    problems.push(`STATE: ${shown(rawState)} cannot hold ${base.role}'s data: it must be shared by every replica ${allowed}`);
+  } else if (e.STATE === "redis") {
+    const redis = redisSettings(base.role, e, problems, "STATE=redis");
+    if (redis) store = { kind: "redis", redis };
+  } else {
+    const mongo = mongoSettings(e, problems, "STATE=mongo");
+    if (mongo) store = { kind: "mongo", mongo };
+  }
+  if (base.role !== "shop-order") {
+    if (problems.length > 0 || store === undefined) return undefined;
+    return { ...base, role: base.role, store };
+  }
+  const need = (name: string, value: string[] | undefined, example: string): string[] | undefined => {
+    if (value === undefined) problems.push(`${name}: required for shop-order (allowed: the service's base URL, e.g. ${example}, or several separated by commas)`);
+    return value;
+  };
+  const paymentUrls = need("SHOP_PAYMENT_URL", e.SHOP_PAYMENT_URL, "http://shop-payment:8080");
+  const stockUrls = need("SHOP_STOCK_URL", e.SHOP_STOCK_URL, "http://shop-stock:8080");
+  if (e.SHOP_RECOVERY_INTERVAL_MS > e.SHOP_SAGA_LEASE_MS * 10) {
+    problems.push(
+      `SHOP_RECOVERY_INTERVAL_MS: ${e.SHOP_RECOVERY_INTERVAL_MS} is more than ten times SHOP_SAGA_LEASE_MS (${e.SHOP_SAGA_LEASE_MS}) ` +
+        "(allowed: an interval that looks for abandoned checkouts about as often as a lease expires)",
+    );
+  }
+  if (problems.length > 0 || store === undefined || paymentUrls === undefined || stockUrls === undefined) return undefined;
+  return {
+    ...base,
+    role: "shop-order",
+    store,
+    paymentUrls,
+    stockUrls,
+    sagaLeaseMs: e.SHOP_SAGA_LEASE_MS,
+    recoveryIntervalMs: e.SHOP_RECOVERY_INTERVAL_MS,
+    callTimeoutMs: e.SHOP_CALL_TIMEOUT_MS,
   };
 }
