@@ -22,6 +22,11 @@ const APP_TESTS = readdirSync(new URL("test", import.meta.url))
 export const scopes = {
   state: { mutate: ["src/state/**/*.ts"], spec: APP_TESTS },
   roles: { mutate: ["src/roles/**/*.ts"], spec: APP_TESTS },
+  // The shop (seed 003): its stores and the checkout saga, against the shop tests only.
+  shop: {
+    mutate: ["src/roles/shop/**/*.ts"],
+    spec: ["test/shop-unit.test.ts", "test/config.test.ts", "test/shop.test.ts", "test/shop-recovery.test.ts"],
+  },
 };
 
 const scope = pickScope(scopes);

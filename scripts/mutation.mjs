@@ -23,6 +23,7 @@ if (process.argv[2] === "--one") {
     { scope: "variants", dir: root },
     { scope: "app-state", name: "state", dir: app },
     { scope: "app-roles", name: "roles", dir: app },
+    { scope: "app-shop", name: "shop", dir: app },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !all.some((a) => a.scope === w));

@@ -23,6 +23,14 @@ describe("configuration errors", function () {
     { what: "API_WORKERS out of range", role: "api", env: { MONGO_URL: "mongodb://db/x", API_CACHE: "none", API_WORKERS: "0" }, mentions: [/API_WORKERS: invalid value "0" \(allowed: an integer from 1 to 64\)/] },
     { what: "a TRUST_PROXY that is not a boolean", role: "stats", env: { TRUST_PROXY: "yes" }, mentions: [/TRUST_PROXY: invalid value "yes" \(allowed: true, false\)/] },
     { what: "a bad POD_IP", role: "stats", env: { POD_IP: "10.0.0" }, mentions: [/POD_IP: invalid value "10.0.0"/] },
+    { what: "a shop role without STATE", role: "shop-stock", env: {}, mentions: [/STATE: required for shop-stock \(allowed: redis, mongo\)/] },
+    { what: "a shop role on a pod volume", role: "shop-payment", env: { STATE: "pod" }, mentions: [/STATE: "pod" cannot hold shop-payment's data/] },
+    {
+      what: "shop-order without its services",
+      role: "shop-order",
+      env: { STATE: "redis", REDIS_URL: "redis://r:6379", SHOP_STOCK_URL: "http://ok:1,stock:8080" },
+      mentions: [/SHOP_PAYMENT_URL: required for shop-order/, /SHOP_STOCK_URL: invalid value "stock:8080"/],
+    },
     { what: "a bad PINGPONG_URL", role: "logoutput", env: { PINGPONG_URL: "ftp://x" }, mentions: [/PINGPONG_URL: invalid value "ftp:\/\/x"/] },
   ];
 
