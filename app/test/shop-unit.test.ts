@@ -67,6 +67,11 @@ describe("shop configuration", function () {
     expect(stock.role === "shop-stock" && stock.store.kind === "mongo" && stock.store.mongo.database).to.equal("shop_stock");
   });
 
+  it("names a service URL that is not an http(s) base URL", function () {
+    expect(() => loadConfig("shop-order", { ...order, SHOP_STOCK_URL: "http://ok:1,stock:8080" })).to.throw(/SHOP_STOCK_URL: invalid value "stock:8080" \(allowed: an http:\/\/ or https:\/\/ base URL/);
+    expect(() => loadConfig("shop-order", { ...order, SHOP_PAYMENT_URL: "http://p:1/?x=1" })).to.throw(/SHOP_PAYMENT_URL: invalid value/);
+  });
+
   it("refuses a recovery interval far longer than the lease", function () {
     expect(() => loadConfig("shop-order", { ...order, SHOP_SAGA_LEASE_MS: "200", SHOP_RECOVERY_INTERVAL_MS: "5000" })).to.throw(/SHOP_RECOVERY_INTERVAL_MS: 5000 is more than ten times SHOP_SAGA_LEASE_MS/);
   });
