@@ -1,8 +1,10 @@
-import type { ShopConfig } from "../../lib/config";
-import type { Runtime } from "../../lib/service";
+import type { FastifyInstance } from "fastify";
+import type { ShopConfig, ShopServiceConfig } from "../../lib/config";
+import { createRuntime, startService, type RoleHandle, type Runtime } from "../../lib/service";
 import { reasonOf, type StoreContext } from "../../state/errors";
 import { closeMongo, createMongo, mongoAnswers, type Mongo } from "../../state/mongo-client";
 import { closeRedis, createRedis, redactUrl, redisAnswers, type Redis } from "../../state/redis-client";
+import type Ioredis from "ioredis";
 
 /** The one store connection of a shop service, chosen from STATE. */
 export type Backend =
@@ -39,4 +41,33 @@ export async function backendReady(backend: Backend): Promise<string | undefined
 
 export function closeBackend(backend: Backend): Promise<void> {
   return backend.kind === "redis" ? closeRedis(backend.client) : closeMongo(backend.mongo);
+}
+
+/** Runs `n` commands added by `add(pipeline, i)` in pipelines of 1000 (the batch_init seeding). */
+export async function pipelined(client: Ioredis, n: number, add: (pipeline: ReturnType<Ioredis["pipeline"]>, i: number) => void): Promise<void> {
+  for (let start = 0; start < n; start += 1000) {
+    const pipeline = client.pipeline();
+    for (let i = start; i < Math.min(n, start + 1000); i++) add(pipeline, i);
+    const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+}
+
+/** shop-payment and shop-stock: a store on the chosen backend behind the shared HTTP layer. */
+export async function startShopService<S>(
+  config: ShopServiceConfig,
+  runtime: Runtime = createRuntime(config),
+  stores: { redis: (backend: Extract<Backend, { kind: "redis" }>) => S; mongo: (backend: Extract<Backend, { kind: "mongo" }>) => S },
+  routes: (app: FastifyInstance, store: S) => void,
+): Promise<RoleHandle> {
+  const backend = openBackend(config, runtime);
+  const store = backend.kind === "redis" ? stores.redis(backend) : stores.mongo(backend);
+  return startService({
+    config,
+    runtime,
+    format: "json",
+    readiness: () => backendReady(backend),
+    closeResources: () => closeBackend(backend),
+    routes: (app) => routes(app, store),
+  });
 }

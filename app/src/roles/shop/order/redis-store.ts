@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import type Redis from "ioredis";
 import { guard, type StoreContext } from "../../../state/errors";
+import { pipelined } from "../backend";
 import { MAX_UNITS } from "../money";
 import type { CheckoutOutcome } from "../metrics";
 import { MAX_ORDER_UNITS, type ClaimResult, type EditResult, type Line, type OrderRecord, type OrderStore, type RecordedStep } from "./store";
@@ -18,13 +19,16 @@ local function owned(key, attempt, owner)
 end
 `;
 
+/** The edits of an order (items, removal) are allowed while it is open only. */
+const MUST_BE_OPEN = `
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return 'not_found' end
+if st ~= 'open' then return 'not_open' end`;
+
 const SCRIPTS = {
   shopOrderAdd: {
     numberOfKeys: 1,
-    lua: `
-local st = redis.call('HGET', KEYS[1], 'status')
-if not st then return 'not_found' end
-if st ~= 'open' then return 'not_open' end
+    lua: `${MUST_BE_OPEN}
 local items = cjson.decode(redis.call('HGET', KEYS[1], 'items'))
 local qty = tonumber(ARGV[2])
 if tonumber(redis.call('HGET', KEYS[1], 'total')) + tonumber(ARGV[4]) > tonumber(ARGV[5]) then return 'too_large' end
@@ -42,10 +46,7 @@ return 'ok'`,
   },
   shopOrderRemoveItem: {
     numberOfKeys: 1,
-    lua: `
-local st = redis.call('HGET', KEYS[1], 'status')
-if not st then return 'not_found' end
-if st ~= 'open' then return 'not_open' end
+    lua: `${MUST_BE_OPEN}
 local items = cjson.decode(redis.call('HGET', KEYS[1], 'items'))
 for i, l in ipairs(items) do
   if l[1] == ARGV[1] then
@@ -60,10 +61,7 @@ return 'no_item'`,
   },
   shopOrderRemove: {
     numberOfKeys: 1,
-    lua: `
-local st = redis.call('HGET', KEYS[1], 'status')
-if not st then return 'not_found' end
-if st ~= 'open' then return 'not_open' end
+    lua: `${MUST_BE_OPEN}
 redis.call('DEL', KEYS[1])
 return 'ok'`,
   },
@@ -120,8 +118,6 @@ interface ShopOrderCommands {
   shopOrderFinish(order: string, index: string, attempt: string, owner: string, status: string, outcome: string, orderId: string): Promise<number>;
 }
 
-const BATCH = 1000;
-
 export class RedisOrderStore implements OrderStore {
   private readonly redis: Redis & ShopOrderCommands;
   private readonly index: string;
@@ -147,18 +143,13 @@ export class RedisOrderStore implements OrderStore {
   }
 
   batchInit(n: number, nItems: number, nUsers: number, price: number): Promise<void> {
-    return guard(this.ctx, "batch_init", async () => {
-      for (let start = 0; start < n; start += BATCH) {
-        const pipeline = this.redis.pipeline();
-        for (let i = start; i < Math.min(n, start + BATCH); i++) {
-          const { user, lines } = seedOrder(nItems, nUsers, price);
-          const items = JSON.stringify(lines.map((l) => [l.itemId, String(l.quantity), String(l.price)]));
-          pipeline.del(this.key(String(i))).hset(this.key(String(i)), "user", user, "total", String(2 * price), "items", items, "status", "open", "attempt", "0");
-        }
-        const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
-        if (failed) throw failed[0];
-      }
-    });
+    return guard(this.ctx, "batch_init", () =>
+      pipelined(this.redis, n, (pipeline, i) => {
+        const { user, lines } = seedOrder(nItems, nUsers, price);
+        const items = JSON.stringify(lines.map((l) => [l.itemId, String(l.quantity), String(l.price)]));
+        pipeline.del(this.key(String(i))).hset(this.key(String(i)), "user", user, "total", String(2 * price), "items", items, "status", "open", "attempt", "0");
+      }),
+    );
   }
 
   get(orderId: string): Promise<OrderRecord | undefined> {

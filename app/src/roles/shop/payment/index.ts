@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ShopServiceConfig } from "../../../lib/config";
-import { createRuntime, startService, type RoleHandle, type Runtime } from "../../../lib/service";
-import { backendReady, closeBackend, openBackend } from "../backend";
+import { createRuntime, type RoleHandle, type Runtime } from "../../../lib/service";
+import { startShopService } from "../backend";
 import { answer, ShopError } from "../errors";
 import { parseAmount, parseCheckoutId, parseCount, parseId, toMoney } from "../money";
 import { sagaBody } from "../saga-body";
@@ -13,18 +13,13 @@ import type { PaymentStore, PayResult } from "./store";
 type Params = Record<string, string>;
 
 /** shop-payment (seed 003): users' credit, the course's 2022 and 2024 routes, and the saga's pay/refund. */
-export async function start(config: ShopServiceConfig, runtime: Runtime = createRuntime(config)): Promise<RoleHandle> {
-  const backend = openBackend(config, runtime);
-  const store: PaymentStore =
-    backend.kind === "redis" ? new RedisPaymentStore(backend.client, backend.keyPrefix, backend.ctx) : new MongoPaymentStore(backend.mongo, backend.ctx);
-  return startService({
+export function start(config: ShopServiceConfig, runtime: Runtime = createRuntime(config)): Promise<RoleHandle> {
+  return startShopService<PaymentStore>(
     config,
     runtime,
-    format: "json",
-    readiness: () => backendReady(backend),
-    closeResources: () => closeBackend(backend),
-    routes: (app) => paymentRoutes(app, store),
-  });
+    { redis: (b) => new RedisPaymentStore(b.client, b.keyPrefix, b.ctx), mongo: (b) => new MongoPaymentStore(b.mongo, b.ctx) },
+    paymentRoutes,
+  );
 }
 
 function paid(result: PayResult, userId: string): { user_id: string; credit: number } {

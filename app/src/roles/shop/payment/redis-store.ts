@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { guard, type StoreContext } from "../../../state/errors";
+import { pipelined } from "../backend";
 import { MAX_UNITS } from "../money";
 import type { CancelResult, FundsResult, PayDecision, PayRefusal, PayResult, PaymentStore } from "./store";
 
@@ -97,8 +98,6 @@ interface ShopPaymentCommands {
   shopSagaRefund(user: string, order: string, checkout: string, userId: string, orderId: string, checkoutId: string): Promise<Reply>;
 }
 
-const BATCH = 1000;
-
 export class RedisPaymentStore implements PaymentStore {
   private readonly redis: Redis & ShopPaymentCommands;
 
@@ -128,15 +127,9 @@ export class RedisPaymentStore implements PaymentStore {
   }
 
   batchInit(n: number, credit: number): Promise<void> {
-    return guard(this.ctx, "batch_init", async () => {
-      for (let start = 0; start < n; start += BATCH) {
-        const pipeline = this.redis.pipeline();
-        for (let i = start; i < Math.min(n, start + BATCH); i++) pipeline.del(this.user(String(i))).hset(this.user(String(i)), "credit", String(credit));
-        const results = (await pipeline.exec()) ?? [];
-        const failed = results.find(([err]) => err);
-        if (failed) throw failed[0];
-      }
-    });
+    return guard(this.ctx, "batch_init", () =>
+      pipelined(this.redis, n, (pipeline, i) => pipeline.del(this.user(String(i))).hset(this.user(String(i)), "credit", String(credit))),
+    );
   }
 
   findUser(userId: string): Promise<number | undefined> {

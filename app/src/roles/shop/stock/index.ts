@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ShopServiceConfig } from "../../../lib/config";
-import { createRuntime, startService, type RoleHandle, type Runtime } from "../../../lib/service";
-import { backendReady, closeBackend, openBackend } from "../backend";
+import { createRuntime, type RoleHandle, type Runtime } from "../../../lib/service";
+import { startShopService } from "../backend";
 import { answer, ShopError } from "../errors";
 import { parseAmount, parseCheckoutId, parseCount, parseId, toMoney } from "../money";
 import { sagaBody } from "../saga-body";
@@ -13,18 +13,13 @@ import type { Lines, StockChange, StockStore } from "./store";
 type Params = Record<string, string>;
 
 /** shop-stock (seed 003): items, the course's 2022 and 2024 routes, and the saga's subtraction. */
-export async function start(config: ShopServiceConfig, runtime: Runtime = createRuntime(config)): Promise<RoleHandle> {
-  const backend = openBackend(config, runtime);
-  const store: StockStore =
-    backend.kind === "redis" ? new RedisStockStore(backend.client, backend.keyPrefix, backend.ctx) : new MongoStockStore(backend.mongo, backend.ctx);
-  return startService({
+export function start(config: ShopServiceConfig, runtime: Runtime = createRuntime(config)): Promise<RoleHandle> {
+  return startShopService<StockStore>(
     config,
     runtime,
-    format: "json",
-    readiness: () => backendReady(backend),
-    closeResources: () => closeBackend(backend),
-    routes: (app) => stockRoutes(app, store),
-  });
+    { redis: (b) => new RedisStockStore(b.client, b.keyPrefix, b.ctx), mongo: (b) => new MongoStockStore(b.mongo, b.ctx) },
+    stockRoutes,
+  );
 }
 
 function changed(result: StockChange, itemId: string): { item_id: string; stock: number } {

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { guard, type StoreContext } from "../../../state/errors";
+import { pipelined } from "../backend";
 import { MAX_COUNT } from "../money";
 import type { Item, Lines, StockChange, StockDecision, StockRefusal, StockStore } from "./store";
 
@@ -55,8 +56,6 @@ interface ShopStockCommands {
   shopSagaSubtract(numberOfKeys: number, ...args: string[]): Promise<[string, string, string]>;
 }
 
-const BATCH = 1000;
-
 export class RedisStockStore implements StockStore {
   private readonly redis: Redis & ShopStockCommands;
 
@@ -80,14 +79,9 @@ export class RedisStockStore implements StockStore {
   }
 
   batchInit(n: number, stock: number, price: number): Promise<void> {
-    return guard(this.ctx, "batch_init", async () => {
-      for (let start = 0; start < n; start += BATCH) {
-        const pipeline = this.redis.pipeline();
-        for (let i = start; i < Math.min(n, start + BATCH); i++) pipeline.hset(this.item(String(i)), "stock", String(stock), "price", String(price));
-        const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
-        if (failed) throw failed[0];
-      }
-    });
+    return guard(this.ctx, "batch_init", () =>
+      pipelined(this.redis, n, (pipeline, i) => pipeline.hset(this.item(String(i)), "stock", String(stock), "price", String(price))),
+    );
   }
 
   find(itemId: string): Promise<Item | undefined> {
