@@ -1,0 +1,98 @@
+/**
+ * The shop on one machine, no cluster:
+ *
+ *   npm run shop:local -- [--port 8000] [--state redis|mongo] [--replicas 2] [--verbose]
+ *
+ * Starts a store of its own, the replicas of shop-order / shop-payment / shop-stock and nginx as
+ * the gateway on 127.0.0.1:PORT, prints `gateway ready: http://127.0.0.1:PORT` once every /readyz
+ * answers 200, and stays in the foreground until SIGINT/SIGTERM, which stops everything it started.
+ * Exit codes: 0 stopped by a signal, 1 could not start or the store/nginx died, 2 bad usage.
+ */
+import { parseArgs } from "node:util";
+import { start, type StateKind } from "./local";
+
+const USAGE = "usage: npm run shop:local -- [--port 8000] [--state redis|mongo] [--replicas 2] [--verbose]";
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: "string", default: "8000" },
+        state: { type: "string", default: "redis" },
+        replicas: { type: "string", default: "2" },
+        verbose: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
+    process.stderr.write(`--port: ${JSON.stringify(values.port)} is not a TCP port (1-65535)\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.state !== "redis" && values.state !== "mongo") {
+    process.stderr.write(`--state: ${JSON.stringify(values.state)} is not a store; use redis or mongo\n${USAGE}\n`);
+    return 2;
+  }
+  const replicas = Number(values.replicas);
+  if (!/^\d+$/.test(values.replicas) || replicas < 1 || replicas > 16) {
+    process.stderr.write(`--replicas: ${JSON.stringify(values.replicas)} is not a whole number from 1 to 16\n${USAGE}\n`);
+    return 2;
+  }
+
+  let stopRequested: NodeJS.Signals | undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      process.on(sig, () => {
+        stopRequested = sig;
+        resolve(sig);
+      });
+    }
+  });
+
+  process.stderr.write(`starting ${values.state} store, ${replicas} replica(s) each of shop-order, shop-payment, shop-stock and nginx on 127.0.0.1:${port}\n`);
+  let shop;
+  try {
+    shop = await start({
+      port,
+      state: values.state as StateKind,
+      replicas,
+      onEvent: (line) => process.stderr.write(`shop:local: ${line}\n`),
+      // The roles log JSON at LOG_LEVEL=warn: warnings and errors are worth seeing; --verbose shows all of it.
+      onLog: (label, line) => {
+        if (values.verbose || (label.startsWith("shop-") && line.startsWith("{"))) process.stderr.write(`[${label}] ${line}\n`);
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`shop:local: could not start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (stopRequested) {
+    await shop.stop();
+    return 0;
+  }
+  for (const [role, list] of Object.entries(shop.replicas)) {
+    process.stderr.write(`  ${role}: ${list.map((r) => r.url).join(" ")}\n`);
+  }
+  process.stdout.write(`gateway ready: ${shop.url}\n`);
+  const outcome = await Promise.race([signalled.then((sig) => ({ sig })), shop.failed.then((reason) => ({ reason }))]);
+  process.stderr.write("reason" in outcome ? `shop:local: stopping: ${outcome.reason}\n` : `shop:local: ${outcome.sig}: stopping\n`);
+  await shop.stop();
+  return "reason" in outcome ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
