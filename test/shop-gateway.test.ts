@@ -89,7 +89,7 @@ describe("shop:local gateway (real nginx)", function () {
         await request("GET", `http://127.0.0.1:${port}/stock/`);
         break;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${(err as Error).message}\n${readFileSync(path.join(dir, "error.log"), "utf8")}`);
+        if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${(err as Error).message}\n${readFileSync(path.join(dir, "error.log"), "utf8")}`, { cause: err });
         await new Promise((r) => setTimeout(r, 50));
       }
     }

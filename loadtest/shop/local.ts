@@ -42,6 +42,11 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Lifecycle events (replica restarted, store died, …), one line each. */
   onEvent?: (line: string) => void;
+  /**
+   * The app role each replica runs; default the shop role itself. Only the runner's own lifecycle
+   * test changes it (to a role that needs no shop code).
+   */
+  appRole?: (role: ShopRole) => string;
   /** Every output line of every child, labelled; default: kept (last 200 per child) for `logs()`. */
   onLog?: (label: string, line: string) => void;
 }
@@ -256,7 +261,7 @@ export async function start(options: StartOptions = {}): Promise<ShopLocal> {
         ...(r.role === "shop-order" ? { SHOP_PAYMENT_URL: list("shop-payment"), SHOP_STOCK_URL: list("shop-stock") } : {}),
         ...(options.env ?? {}),
       };
-      const child = spawnChild(`${r.role}-${r.index}`, process.execPath, [APP_MAIN, r.role], env, options.onLog);
+      const child = spawnChild(`${r.role}-${r.index}`, process.execPath, [APP_MAIN, options.appRole?.(r.role) ?? r.role], env, options.onLog);
       procs.set(r, child);
       r.pid = child.proc.pid;
       void child.exit.then(() => {
