@@ -117,7 +117,7 @@ async function run(faults: Faults) {
   let x = 42;
   const random = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   try {
-    const result = await runMix({ url: shop.url, users: 40, durationS: 1.5, rampS: 0, waitMinS: 0, waitMaxS: 0.005, random });
+    const result = await runMix({ url: shop.url, users: 40, durationS: 1, rampS: 0, waitMinS: 0, waitMaxS: 0.005, random });
     const consistency = await verifyLedger(shop.url, result.ledger);
     return { result, consistency, line: benchLine(result, consistency) };
   } finally {

@@ -1,7 +1,10 @@
 import { expect } from "chai";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import net from "node:net";
-import { start, type ShopLocal } from "../loadtest/shop/local";
+import os from "node:os";
+import path from "node:path";
+import { freePort, start, type ShopLocal } from "../loadtest/shop/local";
 
 /**
  * The local runner's process lifecycle, with a role that needs no shop code (stats on the same
@@ -118,5 +121,65 @@ describe("shop:local runner lifecycle (real redis-server, role processes, nginx)
       () => expect.fail("started with 0 replicas"),
       (err: Error) => expect(err.message).to.match(/replicas 0: give a whole number from 1 to 16/),
     );
+  });
+});
+
+/** `npm run shop:local` without the build step: the CLI as a user runs it. */
+function cli(args: string[], onStdout?: (text: string, kill: (sig: NodeJS.Signals) => void) => void) {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "loadtest/shop/main.ts", ...args], { cwd: path.resolve(__dirname, "..") });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+    onStdout?.(stdout, (sig) => child.kill(sig));
+  });
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe("npm run shop:local (the CLI)", function () {
+  this.timeout(90_000);
+
+  it("rejects bad flags with exit 2, naming the flag", async function () {
+    for (const [flags, message] of [
+      [["--port", "http"], /--port: "http" is not a TCP port/],
+      [["--state", "postgres"], /--state: "postgres" is not a store; use redis or mongo/],
+      [["--replicas", "0"], /--replicas: "0" is not a whole number from 1 to 16/],
+    ] as const) {
+      const res = await cli([...flags]);
+      expect(res.code, res.stderr).to.equal(2);
+      expect(res.stderr).to.match(message);
+    }
+  });
+
+  it("prints the gateway URL once the shop answers through it, and SIGTERM stops everything with exit 0", async function () {
+    const port = await freePort();
+    const before = new Set(readdirSync(os.tmpdir()).filter((d) => d.startsWith("statefleet-shop-local-")));
+    let answered = 0;
+    const res = await cli(["--port", String(port)], (stdout, kill) => {
+      if (!stdout.includes(`gateway ready: http://127.0.0.1:${port}\n`) || answered) return;
+      answered = -1;
+      void (async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/payment/create_user`, { method: "POST" });
+        const body = (await r.json()) as { user_id?: unknown };
+        answered = r.status === 200 && typeof body.user_id === "string" ? 1 : -2;
+        kill("SIGTERM");
+      })();
+    });
+    expect(res.code, res.stderr).to.equal(0);
+    expect(res.stdout).to.equal(`gateway ready: http://127.0.0.1:${port}\n`);
+    expect(answered, "POST /payment/create_user through the gateway answered a user_id").to.equal(1);
+    expect(res.stderr).to.match(/SIGTERM: stopping/);
+    const ports = [...res.stderr.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    expect(ports.length).to.be.greaterThan(5);
+    for (const p of [port, ...ports]) expect(await listening(p), `port ${p}`).to.equal(false);
+    const left = readdirSync(os.tmpdir()).filter((d) => d.startsWith("statefleet-shop-local-") && !before.has(d));
+    expect(left).to.deep.equal([]);
   });
 });
