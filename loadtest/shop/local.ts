@@ -125,7 +125,9 @@ interface Child {
 }
 
 function spawnChild(label: string, command: string, args: string[], env: NodeJS.ProcessEnv, onLog: StartOptions["onLog"]): Child {
-  const proc = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // Own process group: a Ctrl-C in the terminal reaches only the runner, which then stops the
+  // children in order (gateway, roles, store) instead of all of them at once.
+  const proc = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const child: Child = { label, proc, exited: false, wanted: true, lines: [], exit: Promise.resolve() };
   child.exit = new Promise((resolve) => {
     proc.once("exit", () => {

@@ -50,7 +50,7 @@ async function main(): Promise<number> {
 
   let stopRequested: NodeJS.Signals | undefined;
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       process.on(sig, () => {
         stopRequested = sig;
         resolve(sig);
