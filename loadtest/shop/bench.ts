@@ -11,7 +11,8 @@
  * inconsistency, 99 when one had, 1 when the shop could not start, 2 bad usage.
  */
 import { parseArgs } from "node:util";
-import { start, type ShopLocal, type StateKind } from "./local";
+import { replicasFlag, runCli, stateFlag, UsageError } from "./cli";
+import { start, type ShopLocal } from "./local";
 import { runMix, verifyLedger, type Consistency, type MixResult } from "./mix";
 
 const USAGE = "usage: npm run bench:shop -- [--users 100,1000] [--duration 30] [--state redis|mongo] [--replicas 2] [--url URL] [--wait MIN,MAX] [--json]";
@@ -82,51 +83,38 @@ function table(lines: BenchLine[]): string {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        users: { type: "string", default: "100,1000" },
-        duration: { type: "string", default: "30" },
-        state: { type: "string", default: "redis" },
-        replicas: { type: "string", default: "2" },
-        url: { type: "string" },
-        wait: { type: "string", default: "1,3" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { values } = parseArgs({
+    options: {
+      users: { type: "string", default: "100,1000" },
+      duration: { type: "string", default: "30" },
+      state: { type: "string", default: "redis" },
+      replicas: { type: "string", default: "2" },
+      url: { type: "string" },
+      wait: { type: "string", default: "1,3" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
   const users = values.users.split(",").map(Number);
   const duration = Number(values.duration);
   const [waitMin, waitMax] = values.wait.split(",").map(Number) as [number, number];
-  const bad = (msg: string) => {
-    process.stderr.write(`${msg}\n${USAGE}\n`);
-    return 2;
-  };
-  if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 5000)) return bad(`--users: ${JSON.stringify(values.users)} must be whole numbers from 1 to 5000, comma-separated`);
-  if (!(duration > 0 && duration <= 600)) return bad(`--duration: ${JSON.stringify(values.duration)} must be seconds, more than 0 and at most 600`);
-  if (!(waitMin >= 0 && waitMax >= waitMin)) return bad(`--wait: ${JSON.stringify(values.wait)} must be MIN,MAX seconds with 0 ≤ MIN ≤ MAX`);
-  if (values.state !== "redis" && values.state !== "mongo") return bad(`--state: ${JSON.stringify(values.state)} is not a store; use redis or mongo`);
+  if (users.some((u) => !Number.isInteger(u) || u < 1 || u > 5000)) throw new UsageError(`--users: ${JSON.stringify(values.users)} must be whole numbers from 1 to 5000, comma-separated`);
+  if (!(duration > 0 && duration <= 600)) throw new UsageError(`--duration: ${JSON.stringify(values.duration)} must be seconds, more than 0 and at most 600`);
+  if (!(waitMin >= 0 && waitMax >= waitMin)) throw new UsageError(`--wait: ${JSON.stringify(values.wait)} must be MIN,MAX seconds with 0 ≤ MIN ≤ MAX`);
+  const state = stateFlag(values.state);
+  const replicas = replicasFlag(values.replicas);
 
   let shop: ShopLocal | undefined;
   let url = values.url;
   if (!url) {
     try {
-      shop = await start({ state: values.state as StateKind, replicas: Number(values.replicas), onEvent: (l) => process.stderr.write(`shop:local: ${l}\n`) });
+      shop = await start({ state, replicas, onEvent: (l) => process.stderr.write(`shop:local: ${l}\n`) });
     } catch (err) {
       process.stderr.write(`bench:shop: could not start the local shop: ${(err as Error).message}\n`);
       return 1;
     }
     url = shop.url;
-    process.stderr.write(`bench:shop: local shop (${values.state}, ${values.replicas} replicas per service) at ${url}\n`);
+    process.stderr.write(`bench:shop: local shop (${state}, ${replicas} replicas per service) at ${url}\n`);
   }
   const lines: BenchLine[] = [];
   try {
@@ -148,12 +136,4 @@ async function main(): Promise<number> {
   return lines.every((l) => l.inconsistencies === 0) ? 0 : 99;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(USAGE, main);

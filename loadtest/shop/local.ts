@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../../app/test/helpers/net";
 import { GATEWAY_ROUTES, NGINX_BIN, nginxArgs, testGatewayConfig, writeGatewayConfig, type ShopRole } from "./nginx";
 
 /**
@@ -21,6 +22,8 @@ import { GATEWAY_ROUTES, NGINX_BIN, nginxArgs, testGatewayConfig, writeGatewayCo
 const ROOT = path.resolve(__dirname, "..", "..");
 export const APP_MAIN = path.join(ROOT, "app", "dist", "main.js");
 const FERRETDB_BUILD = path.join(ROOT, "tools", "ferretdb", "build.sh");
+
+export { freePort };
 
 export const SHOP_ROLES: readonly ShopRole[] = GATEWAY_ROUTES.map((r) => r.role);
 export type StateKind = "redis" | "mongo";
@@ -77,20 +80,6 @@ export interface ShopLocal {
   failed: Promise<string>;
   /** Stops every child (SIGTERM, then SIGKILL after 5 s) and removes the temporary directories. */
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now (the OS picks it; released for the child to take). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function portTaken(port: number): Promise<boolean> {

@@ -9,44 +9,25 @@
  * Exit codes: 0 stopped by a signal, 1 could not start or the store/nginx died, 2 bad usage.
  */
 import { parseArgs } from "node:util";
-import { start, type StateKind } from "./local";
+import { replicasFlag, runCli, stateFlag, UsageError } from "./cli";
+import { start } from "./local";
 
 const USAGE = "usage: npm run shop:local -- [--port 8000] [--state redis|mongo] [--replicas 2] [--verbose]";
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: "string", default: "8000" },
-        state: { type: "string", default: "redis" },
-        replicas: { type: "string", default: "2" },
-        verbose: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "8000" },
+      state: { type: "string", default: "redis" },
+      replicas: { type: "string", default: "2" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
   const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
-    process.stderr.write(`--port: ${JSON.stringify(values.port)} is not a TCP port (1-65535)\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.state !== "redis" && values.state !== "mongo") {
-    process.stderr.write(`--state: ${JSON.stringify(values.state)} is not a store; use redis or mongo\n${USAGE}\n`);
-    return 2;
-  }
-  const replicas = Number(values.replicas);
-  if (!/^\d+$/.test(values.replicas) || replicas < 1 || replicas > 16) {
-    process.stderr.write(`--replicas: ${JSON.stringify(values.replicas)} is not a whole number from 1 to 16\n${USAGE}\n`);
-    return 2;
-  }
+  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) throw new UsageError(`--port: ${JSON.stringify(values.port)} is not a TCP port (1-65535)`);
+  const state = stateFlag(values.state);
+  const replicas = replicasFlag(values.replicas);
 
   let stopRequested: NodeJS.Signals | undefined;
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
@@ -58,12 +39,12 @@ async function main(): Promise<number> {
     }
   });
 
-  process.stderr.write(`starting ${values.state} store, ${replicas} replica(s) each of shop-order, shop-payment, shop-stock and nginx on 127.0.0.1:${port}\n`);
+  process.stderr.write(`starting ${state} store, ${replicas} replica(s) each of shop-order, shop-payment, shop-stock and nginx on 127.0.0.1:${port}\n`);
   let shop;
   try {
     shop = await start({
       port,
-      state: values.state as StateKind,
+      state,
       replicas,
       onEvent: (line) => process.stderr.write(`shop:local: ${line}\n`),
       // The roles log JSON at LOG_LEVEL=warn: warnings and errors are worth seeing; --verbose shows all of it.
@@ -89,10 +70,4 @@ async function main(): Promise<number> {
   return "reason" in outcome ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCli(USAGE, main);
