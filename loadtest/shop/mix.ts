@@ -149,6 +149,8 @@ export interface MixOptions {
   waitMaxS?: number;
   timeoutMs?: number;
   random?: () => number;
+  /** Each user stops after this many rounds of its scenario (or at `durationS`, whichever is first); default unbounded. */
+  cycles?: number;
 }
 
 export interface MixResult extends MixStats {
@@ -219,7 +221,7 @@ export async function runMix(opts: MixOptions): Promise<MixResult> {
     let userId = "";
     let orderId = "";
     const item = (i: number | undefined) => items[i ?? 0];
-    while (performance.now() < endAt) {
+    for (let cycle = 0; cycle < (opts.cycles ?? Infinity) && performance.now() < endAt; cycle++) {
       for (const step of scenario.steps) {
         await sleep(waitMin + rnd() * (waitMax - waitMin));
         if (performance.now() >= endAt) return;
