@@ -63,7 +63,7 @@ function paidMatchesAnswers(paid: Set<string>, outcomes: CheckoutOutcome[]): str
   for (const o of outcomes) {
     const ok = o.status >= 200 && o.status < 300;
     const refused = o.status >= 400 && o.status < 500;
-    if ((ok && !paid.has(o.orderId)) || (refused && paid.has(o.orderId))) wrong.push(`${o.orderId}: answered ${o.status}, paid=${String(paid.has(o.orderId))}`);
+    if ((ok && !paid.has(o.orderId)) || (refused && paid.has(o.orderId))) wrong.push(`${o.orderId}: answered ${o.status}${o.error ? ` (${o.error})` : ""}, paid=${String(paid.has(o.orderId))}`);
   }
   return wrong;
 }

@@ -77,6 +77,8 @@ export interface CheckoutOutcome {
   userId: string;
   /** HTTP status; 0 when the connection failed (stress.py would abort the run). */
   status: number;
+  /** The answer's `error` (a refusal's reason), or the connection error. */
+  error?: string;
 }
 
 /** stress.py's second half: every checkout at once. */
@@ -84,9 +86,11 @@ export async function checkoutAll(c: ConsistencyClient, orders: Populated["order
   return Promise.all(
     orders.map(async ({ orderId, userId }) => {
       try {
-        return { orderId, userId, status: (await c.post(`/orders/checkout/${orderId}`)).status };
-      } catch {
-        return { orderId, userId, status: 0 };
+        const res = await c.post(`/orders/checkout/${orderId}`);
+        const error = res.json?.error;
+        return typeof error === "string" ? { orderId, userId, status: res.status, error } : { orderId, userId, status: res.status };
+      } catch (err) {
+        return { orderId, userId, status: 0, error: (err as Error).message };
       }
     }),
   );

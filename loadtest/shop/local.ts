@@ -50,6 +50,8 @@ export interface StartOptions {
    * test changes it (to a role that needs no shop code).
    */
   appRole?: (role: ShopRole) => string;
+  /** The app's entry point; default app/dist/main.js of this checkout. */
+  appMain?: string;
   /** Every output line of every child, labelled; default: kept (last 200 per child) for `logs()`. */
   onLog?: (label: string, line: string) => void;
 }
@@ -175,7 +177,8 @@ export async function start(options: StartOptions = {}): Promise<ShopLocal> {
   if (state !== "redis" && state !== "mongo") throw new Error(`state ${JSON.stringify(state)}: use redis or mongo`);
   const replicaCount = options.replicas ?? 2;
   if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > 16) throw new Error(`replicas ${replicaCount}: give a whole number from 1 to 16`);
-  if (!existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing: build the app first (npm run build)`);
+  const appMain = options.appMain ?? APP_MAIN;
+  if (!existsSync(appMain)) throw new Error(`${appMain} is missing: build the app first (npm run build)`);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const restartDelayMs = options.restartDelayMs ?? 500;
   const event = options.onEvent ?? (() => undefined);
@@ -252,7 +255,7 @@ export async function start(options: StartOptions = {}): Promise<ShopLocal> {
         ...(r.role === "shop-order" ? { SHOP_PAYMENT_URL: list("shop-payment"), SHOP_STOCK_URL: list("shop-stock") } : {}),
         ...(options.env ?? {}),
       };
-      const child = spawnChild(`${r.role}-${r.index}`, process.execPath, [APP_MAIN, options.appRole?.(r.role) ?? r.role], env, options.onLog);
+      const child = spawnChild(`${r.role}-${r.index}`, process.execPath, [appMain, options.appRole?.(r.role) ?? r.role], env, options.onLog);
       procs.set(r, child);
       r.pid = child.proc.pid;
       void child.exit.then(() => {
