@@ -58,6 +58,14 @@ function expectExact(v: Verdict, label: string): void {
   });
 }
 
+/** "200×100, 409×900, 503×2 (first: …)": what the checkouts were answered, for a failure message. */
+function statusSummary(outcomes: CheckoutOutcome[]): string {
+  const counts = new Map<number, number>();
+  for (const o of outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+  const odd = outcomes.find((o) => !(o.status >= 200 && o.status < 300) && !(o.status >= 400 && o.status < 500));
+  return [...counts].map(([st, n]) => `${st}×${n}`).join(", ") + (odd ? ` (first other: ${odd.status} ${odd.error ?? ""})` : "");
+}
+
 function paidMatchesAnswers(paid: Set<string>, outcomes: CheckoutOutcome[]): string[] {
   const wrong: string[] = [];
   for (const o of outcomes) {
@@ -99,7 +107,7 @@ function suite(state: StateKind, rounds: number, withKill: boolean): void {
         const p = await populate(c, random);
         const outcomes = await checkoutAll(checkouts, p.orders);
         const v = await verify(c, p, outcomes);
-        expectExact(v, `round ${round}`);
+        expectExact(v, `round ${round} (${statusSummary(outcomes)})`);
         const paid = await paidOrders(c, p);
         expect(paid.size).to.equal(ITEM_STARTING_STOCK);
         expect(paidMatchesAnswers(paid, outcomes)).to.deep.equal([]);
@@ -144,7 +152,7 @@ function suite(state: StateKind, rounds: number, withKill: boolean): void {
         expect(paidMatchesAnswers(paid, outcomes)).to.deep.equal([]);
         // nginx resends a checkout cut off by the kill to the other order replica, which takes the
         // checkout over: no answer is lost, so the course's log lines are exact too.
-        expectExact(v, "with kill -9");
+        expectExact(v, `with kill -9 (${statusSummary(outcomes)})`);
       });
     }
   });

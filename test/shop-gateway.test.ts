@@ -19,7 +19,7 @@ import { gatewayConfig, nginxArgs, NGINX_BIN, testGatewayConfig, writeGatewayCon
 interface Upstream {
   name: string;
   port: number;
-  seen: { method: string; url: string }[];
+  seen: { method: string; url: string; requestId: string }[];
   /** Paths whose connection this upstream destroys without answering (a replica dying mid-request). */
   dropPrefixes: string[];
   close: () => Promise<void>;
@@ -28,7 +28,7 @@ interface Upstream {
 async function upstream(name: string): Promise<Upstream> {
   const u: Upstream = { name, port: 0, seen: [], dropPrefixes: [], close: async () => undefined };
   const server = http.createServer((req, res) => {
-    u.seen.push({ method: req.method ?? "", url: req.url ?? "" });
+    u.seen.push({ method: req.method ?? "", url: req.url ?? "", requestId: String(req.headers["x-request-id"] ?? "") });
     if (u.dropPrefixes.some((p) => req.url?.startsWith(p))) return void req.socket.destroy();
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ upstream: name, method: req.method, url: req.url }));
@@ -158,13 +158,22 @@ describe("shop:local gateway (real nginx)", function () {
     const [a, b] = ups.order as [Upstream, Upstream];
     a.dropPrefixes.push("/checkout/", "/create/");
     b.dropPrefixes.push("/create/");
-    // Round robin sends one of two checkouts to order-0 first; it drops it and order-1 answers.
+    // Round robin sends at least one of two checkouts to order-0 first; it drops it and order-1 answers.
     for (const id of ["o-7", "o-8"]) {
       const res = await request("POST", `http://127.0.0.1:${port}/orders/checkout/${id}`);
       expect(res.status, id).to.equal(200);
       expect(JSON.parse(res.body)).to.include({ upstream: "order-1", url: `/checkout/${id}` });
     }
-    expect(a.seen.filter((s) => s.url.startsWith("/checkout/")).length, "order-0 got (and dropped) a checkout").to.equal(1);
+    const dropped = a.seen.filter((s) => s.url.startsWith("/checkout/"));
+    expect(dropped.length, "order-0 got (and dropped) a checkout").to.be.at.least(1);
+    // Each resent checkout carries the request id it had on order-0, so order-1 can tell nginx's
+    // retry from a second checkout of the same order; different requests have different ids.
+    for (const d of dropped) {
+      expect(d.requestId).to.match(/^[0-9a-f]{32}$/);
+      expect(b.seen.filter((s) => s.url === d.url).map((s) => s.requestId)).to.deep.equal([d.requestId]);
+    }
+    const ids = b.seen.filter((s) => s.url.startsWith("/checkout/")).map((s) => s.requestId);
+    expect(new Set(ids).size).to.equal(2);
     // Any other POST is not idempotent: sent once, and nginx answers 502 instead of sending it again.
     const res = await request("POST", `http://127.0.0.1:${port}/orders/create/u-9`);
     expect(res.status).to.equal(502);

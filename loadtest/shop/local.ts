@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -320,7 +320,13 @@ export async function start(options: StartOptions = {}): Promise<ShopLocal> {
         await waitReady(r);
       },
       logs() {
-        return [...children, ...procs.values()].map((c) => `----- ${c.label}\n${c.lines.slice(-40).join("\n")}`).join("\n");
+        let gatewayLog: string;
+        try {
+          gatewayLog = readFileSync(path.join(dir, "error.log"), "utf8").split("\n").slice(-40).join("\n");
+        } catch {
+          gatewayLog = "(no error.log)";
+        }
+        return [...[...children, ...procs.values()].map((c) => `----- ${c.label}\n${c.lines.slice(-40).join("\n")}`), `----- nginx error.log\n${gatewayLog}`].join("\n");
       },
       stop,
     };

@@ -68,10 +68,12 @@ export function gatewayConfig(args: GatewayConfigArgs): string {
   ];
   for (const { upstream, role } of GATEWAY_ROUTES) {
     lines.push(`    upstream ${upstream} {`);
-    // A replica that refused a connection is skipped for 2 s (not the default 10 s), so a restarted
-    // replica gets traffic again soon.
-    for (const s of args.upstreams[role]) lines.push(`        server ${s} max_fails=1 fail_timeout=2s;`);
-    lines.push("        keepalive 64;", "    }");
+    // max_fails=0: nginx never marks a replica unavailable. On loopback a dead replica costs a
+    // refused connect (microseconds) before the next one is tried, whereas the default (1 failure →
+    // out for 10 s) let one killed replica plus one slow answer from the other under load turn
+    // into "no live upstreams" 502s for every request, and kept a restarted replica idle.
+    for (const s of args.upstreams[role]) lines.push(`        server ${s} max_fails=0;`);
+    lines.push("        keepalive 256;", "    }");
   }
   lines.push(
     "    server {",
@@ -79,7 +81,15 @@ export function gatewayConfig(args: GatewayConfigArgs): string {
     // Keep-alive to the upstreams needs HTTP/1.1 and no `Connection: close` from the client.
     "        proxy_http_version 1.1;",
     '        proxy_set_header Connection "";',
-    "        proxy_connect_timeout 2s;",
+    // One id per client request, the same on every upstream nginx tries: an order replica that
+    // finds the order paid by this very request (its first replica died before answering) answers
+    // the outcome (2xx) instead of "already paid". Set here, inherited by every location (a
+    // proxy_set_header in a location would replace both).
+    "        proxy_set_header X-Request-Id $request_id;",
+    // Generous: when a replica dies, its in-flight requests all move to the survivor at once and
+    // overflow its accept queue; the kernel drops SYNs and the client retransmits after 1 s, 3 s.
+    // A dead replica refuses at once (loopback), so this never delays a failover.
+    "        proxy_connect_timeout 10s;",
     "        proxy_read_timeout 60s;",
   );
   for (const { prefix, upstream } of GATEWAY_ROUTES) {
