@@ -21,6 +21,7 @@ import { Redis } from "./components/data/redis";
 import { ApiApp } from "./components/variants/api";
 import { PingPongApp } from "./components/variants/pingpong";
 import { appUrl } from "./components/variants/platform";
+import { ShopApp } from "./components/variants/shop";
 import { SmsApp } from "./components/variants/sms";
 import { StatsApp } from "./components/variants/stats";
 import { stackOutputs } from "./components/stack-outputs";
@@ -101,6 +102,7 @@ const stats = cfg.apps.stats.enabled ? new StatsApp("stats", { ...appArgs, confi
 const pingpong = cfg.apps.pingpong.enabled ? new PingPongApp("pingpong", { ...appArgs, config: cfg.apps.pingpong }, k8sOpts) : undefined;
 const api = cfg.apps.api.enabled ? new ApiApp("api", { ...appArgs, config: cfg.apps.api }, k8sOpts) : undefined;
 const sms = cfg.apps.sms.enabled ? new SmsApp("sms", { ...appArgs, config: cfg.apps.sms }, k8sOpts) : undefined;
+const shop = cfg.apps.shop.enabled ? new ShopApp("shop", { ...appArgs, config: cfg.apps.shop }, k8sOpts) : undefined;
 
 // ── outputs ──
 // Only the outputs this stack has: a top-level `undefined` makes the engine warn
@@ -138,7 +140,7 @@ export = stackOutputs({
    * The variants this stack runs. `npm run smoke` checks each one at its `<variant>Url` output and
    * fails for one it has no check for; a variant without a URL output is on but not exposed.
    */
-  enabledVariants: [...(stats ? ["stats"] : []), ...(pingpong ? ["pingpong"] : []), ...(pingpong?.logoutput ? ["logoutput"] : []), ...(api ? ["api"] : []), ...(sms ? ["sms"] : [])],
+  enabledVariants: [...(stats ? ["stats"] : []), ...(pingpong ? ["pingpong"] : []), ...(pingpong?.logoutput ? ["logoutput"] : []), ...(api ? ["api"] : []), ...(sms ? ["sms"] : []), ...(shop ? ["shop"] : [])],
   /** The stats page (absent when stats is off or not exposed). */
   statsUrl: appUrl(cluster.entry, stats?.route),
   /** `curl` it for `pong N` (absent when pingpong is off or not exposed). */
@@ -149,4 +151,9 @@ export = stackOutputs({
   apiUrl: appUrl(cluster.entry, api?.route),
   /** The SMS checker's page through the Istio gateway (absent when sms is off). */
   smsUrl: appUrl(cluster.entry, sms?.route),
+  /**
+   * The shop's gateway (absent when shop is off or not exposed): `<shopUrl>/orders/…`, `/payment/…`,
+   * `/stock/…`. The course's benchmark takes it, without the trailing `/`, as all three urls.json entries.
+   */
+  shopUrl: appUrl(cluster.entry, shop?.route),
 });

@@ -86,10 +86,20 @@ export interface RedisInfo {
   ready: pulumi.Resource;
 }
 
+/**
+ * The MongoDB databases the app user reads and writes: `statefleet` (every variant's default) and
+ * one per shop service, so each keeps its data apart (docs/shop.md). Granted when MongoDB first
+ * initialises its volume, whether or not the shop is on, so turning it on later needs no new grant.
+ */
+export const MONGO_APP_DATABASES = ["statefleet", "shop_order", "shop_payment", "shop_stock"] as const;
+export type MongoAppDatabase = (typeof MONGO_APP_DATABASES)[number];
+
 /** MongoDB as the apps see it. */
 export interface MongoInfo {
-  /** The app user's connection string, as a Secret in the apps' namespace. */
+  /** The app user's connection string (database `statefleet`), as a Secret in the apps' namespace. */
   urlSecret: SecretRef;
+  /** The app user's connection string whose path names `database`, in the same Secret. */
+  urlSecretFor(database: MongoAppDatabase): SecretRef;
   clientLabels: Record<string, string>;
   ready: pulumi.Resource;
 }

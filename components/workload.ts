@@ -13,6 +13,7 @@ import {
   PLATFORM_NAMESPACES,
   type IngressNginxInfo,
   type IstioInfo,
+  type MongoAppDatabase,
   type MongoInfo,
   type MonitoringInfo,
   type RedisInfo,
@@ -47,8 +48,11 @@ export type WorkloadState =
   | { kind: "shared-volume"; claim: RwxClaim; readOnly?: boolean }
   /** `redis`: the external store; pods get Redis' client labels and wait for it. */
   | { kind: "redis"; redis: RedisInfo }
-  /** `mongo`: atomic `$inc` upserts in MongoDB; pods get Mongo's client labels and wait for it. */
-  | { kind: "mongo"; mongo: MongoInfo }
+  /**
+   * `mongo`: atomic `$inc` upserts in MongoDB; pods get Mongo's client labels and wait for it.
+   * `database` picks the database `MONGO_URL` names (default `statefleet`).
+   */
+  | { kind: "mongo"; mongo: MongoInfo; database?: MongoAppDatabase }
   /** No state of its own (e.g. logoutput reading pingpong over HTTP). */
   | { kind: "none" };
 
@@ -231,7 +235,8 @@ export class Workload extends pulumi.ComponentResource {
     }
     if (mongo) {
       // The connection string carries the app user's password: only ever by secretKeyRef.
-      stateEnv.push(envFromSecret("MONGO_URL", mongo.urlSecret));
+      const database = state.kind === "mongo" ? state.database : undefined;
+      stateEnv.push(envFromSecret("MONGO_URL", database ? mongo.urlSecretFor(database) : mongo.urlSecret));
       podExtraLabels = { ...podExtraLabels, ...mongo.clientLabels };
       podsWaitFor.push(mongo.ready);
     }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { hostName, pathPrefix, quantity, resourcesDefault } from "./common";
 import { autoscaleSchema } from "./scaling";
+import { shopSchema } from "./shop";
 import { smsSchema } from "./sms";
 
 /** Where a variant's traffic comes in. */
@@ -120,12 +121,13 @@ export const apiSchema = z
   })
   .prefault({});
 
-/** The app variants. Variants of later issues are not accepted yet. */
+/** The app variants. */
 export const appsSchema = z
   .strictObject({
     stats: statsSchema,
     pingpong: pingpongSchema,
     api: apiSchema,
     sms: smsSchema,
+    shop: shopSchema,
   })
   .prefault({});

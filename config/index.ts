@@ -3,6 +3,7 @@ import { aksSchema, k3dSchema, resolveImagePlatform } from "./cluster";
 import { ConfigError, problemsFromZod } from "./errors";
 import { crossFieldProblems } from "./rules";
 import { stackSchema, type ParsedStack } from "./schema";
+import { normaliseShop } from "./shop";
 import { normaliseSms } from "./sms";
 import type { Scaling, StackConfig } from "./types";
 
@@ -55,7 +56,7 @@ function normalise(stack: string, cfg: ParsedStack, imagePlatform: string): Stac
     redis: cfg.redis,
     mongo: cfg.mongo,
     monitoring: cfg.monitoring,
-    apps: { stats: withScaling(cfg.apps.stats), pingpong: withScaling(cfg.apps.pingpong), api: withScaling(cfg.apps.api), sms: normaliseSms(cfg.apps.sms) },
+    apps: { stats: withScaling(cfg.apps.stats), pingpong: withScaling(cfg.apps.pingpong), api: withScaling(cfg.apps.api), sms: normaliseSms(cfg.apps.sms), shop: normaliseShop(cfg.apps.shop) },
   };
 }
 

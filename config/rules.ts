@@ -1,6 +1,7 @@
 import type { ParsedStack } from "./schema";
 import type { ConfigProblem } from "./errors";
 import { MONGO_MIN_CACHE_GB, quantityValue, redisMemoryBytes } from "./data";
+import { SHOP_SERVICES, shopPaths, shopProblems } from "./shop";
 import { smsProblems } from "./sms";
 
 const NS = "statefleet";
@@ -35,7 +36,8 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
   const apps = cfg.apps as Record<AppKey, AppLike>;
   for (const key of Object.keys(apps) as AppKey[]) {
     const app = apps[key];
-    if (!app.enabled) continue;
+    // shop scales per service and has its own state and entry rules (shopProblems).
+    if (!app.enabled || key === "shop") continue;
     const at = `apps.${key}`;
     if (app.replicas !== undefined && app.autoscale)
       out.push(p(`${at}.autoscale`, `set together with replicas (allowed: either replicas or autoscale)`));
@@ -66,6 +68,12 @@ export function crossFieldProblems(cfg: ParsedStack): ConfigProblem[] {
   }
   out.push(...apiProblems(cfg));
   out.push(...smsProblems(cfg.apps.sms, { monitoring: cfg.monitoring.enabled, istio: cfg.istio.enabled }, `${NS}:apps.sms`));
+  out.push(...shopProblems(cfg.apps.shop, {
+    redis: cfg.redis.enabled,
+    mongo: cfg.mongo.enabled,
+    ingressNginx: cfg.ingress.nginx.enabled,
+    istioGateway: cfg.istio.enabled && cfg.istio.gateway.enabled,
+  }, `${NS}:apps.shop`));
   out.push(...routeProblems(cfg));
   out.push(...dataProblems(cfg));
   out.push(...platformProblems(cfg));
@@ -137,9 +145,17 @@ function exposureProblems(cfg: ParsedStack, path: string, via: string): ConfigPr
   return [];
 }
 
-/** The routes apps ask for: every enabled block under `apps` (or nested in one) with an `exposure`. */
+/**
+ * The routes apps ask for: every enabled block under `apps` (or nested in one) with an `exposure`;
+ * shop's one exposure is a base under which it routes three prefixes.
+ */
 function appExposures(cfg: ParsedStack): { at: string; via: string; host: string; path: string }[] {
   const out: { at: string; via: string; host: string; path: string }[] = [];
+  const shop = cfg.apps.shop;
+  if (shop.enabled && shop.exposure.via !== "none") {
+    const paths = shopPaths(shop.exposure.path);
+    for (const svc of SHOP_SERVICES) out.push({ at: "apps.shop.exposure", via: shop.exposure.via, host: shop.exposure.host ?? cfg.ingress.host, path: paths[svc] });
+  }
   const visit = (at: string, block: unknown) => {
     if (!block || typeof block !== "object") return;
     const b = block as { enabled?: boolean; exposure?: { via: string; host?: string; path: string } };
@@ -147,7 +163,7 @@ function appExposures(cfg: ParsedStack): { at: string; via: string; host: string
     if (b.exposure && b.exposure.via !== "none") out.push({ at: `${at}.exposure`, via: b.exposure.via, host: b.exposure.host ?? cfg.ingress.host, path: b.exposure.path });
     for (const [k, v] of Object.entries(b)) if (k !== "exposure" && v && typeof v === "object" && !Array.isArray(v)) visit(`${at}.${k}`, v);
   };
-  for (const [key, app] of Object.entries(cfg.apps)) visit(`apps.${key}`, app);
+  for (const [key, app] of Object.entries(cfg.apps)) if (key !== "shop") visit(`apps.${key}`, app);
   return out;
 }
 

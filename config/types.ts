@@ -1,9 +1,11 @@
 import type { ParsedStack } from "./schema";
 import type { K3dConfig, AksConfig } from "./cluster";
 import type { AutoscaleConfig } from "./apps";
+import type { ShopConfig } from "./shop";
 import type { SmsConfig } from "./sms";
 
 export type { SmsConfig } from "./sms";
+export type { ShopConfig, ShopServiceConfig } from "./shop";
 
 /** Fixed replicas or an HPA, resolved from `replicas` / `autoscale`. */
 export type Scaling = { kind: "fixed"; replicas: number } | ({ kind: "autoscale" } & AutoscaleConfig);
@@ -34,5 +36,5 @@ export interface StackConfig {
   redis: ParsedStack["redis"];
   mongo: ParsedStack["mongo"];
   monitoring: ParsedStack["monitoring"];
-  apps: { stats: StatsConfig; pingpong: PingPongConfig; api: ApiConfig; sms: SmsConfig };
+  apps: { stats: StatsConfig; pingpong: PingPongConfig; api: ApiConfig; sms: SmsConfig; shop: ShopConfig };
 }

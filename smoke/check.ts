@@ -4,7 +4,7 @@
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import type { HttpClient } from "./http";
+import type { HttpClient, Reply } from "./http";
 
 /** `pulumi stack output --json`: output name → value (secrets show as "[secret]"). */
 export type Outputs = Record<string, unknown>;
@@ -66,4 +66,16 @@ export function loadChecks(dir = VARIANTS_DIR): Map<string, VariantCheck> {
 /** A check's reason for failing. */
 export function fail(reason: string): never {
   throw new Error(reason);
+}
+
+/** A 200 reply's body as a JSON object, or a failure naming `what` answered instead. */
+export function jsonObject(reply: Reply, what: string, ok: (status: number) => boolean = (s) => s === 200): Record<string, unknown> {
+  if (!ok(reply.status)) fail(`${what} answered ${reply.status}: ${reply.body.slice(0, 160)}`);
+  try {
+    const v = JSON.parse(reply.body) as unknown;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`${what} answered ${reply.body.slice(0, 80)}, expected a JSON object`);
+    return v as Record<string, unknown>;
+  } catch {
+    return fail(`${what} answered ${JSON.stringify(reply.body.slice(0, 80))}, expected JSON`);
+  }
 }

@@ -73,7 +73,19 @@ export class HttpClient {
    * anything); with `waitForReady`, a 502/503 is retried until `waitMs` has passed. Timeouts and
    * broken connections are never retried: the app may have counted that request.
    */
-  async get(url: string, opts: { headers?: Record<string, string>; waitForReady?: boolean } = {}): Promise<Reply> {
+  get(url: string, opts: { headers?: Record<string, string>; waitForReady?: boolean } = {}): Promise<Reply> {
+    return this.send("GET", url, opts);
+  }
+
+  /**
+   * One POST without a body (the shop's routes carry everything in the path), retried like a GET;
+   * ask for `waitForReady` only where doing the request twice does no harm.
+   */
+  post(url: string, opts: { headers?: Record<string, string>; waitForReady?: boolean } = {}): Promise<Reply> {
+    return this.send("POST", url, opts);
+  }
+
+  private async send(method: "GET" | "POST", url: string, opts: { headers?: Record<string, string>; waitForReady?: boolean }): Promise<Reply> {
     const deadline = Date.now() + this.options.waitMs;
     let refused = 0;
     for (;;) {
@@ -84,7 +96,7 @@ export class HttpClient {
         this.cookies.set(host, jar);
         const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
         const res = await request(url, {
-          method: "GET",
+          method,
           headers: { "user-agent": "statefleet-smoke", ...(cookie ? { cookie } : {}), ...opts.headers },
           dispatcher: this.agent,
           signal: AbortSignal.timeout(this.options.timeoutMs),
@@ -98,7 +110,7 @@ export class HttpClient {
         }
         return reply;
       } catch (err) {
-        const failure = describe(url, err, this.options.timeoutMs);
+        const failure = describe(url, err, this.options.timeoutMs, method);
         if (failure.code === "ECONNREFUSED" && refused < this.options.connectRetries) {
           refused++;
           await sleep(500);
@@ -124,24 +136,24 @@ function keepCookies(jar: Map<string, string>, header: string | string[] | undef
 }
 
 /** A network error as a sentence naming the URL and what probably went wrong. */
-export function describe(url: string, err: unknown, timeoutMs: number): HttpError {
+export function describe(url: string, err: unknown, timeoutMs: number, method = "GET"): HttpError {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   // AbortSignal.timeout's DOMException has a numeric `code` (23) of its own: check its name first.
   const code = e.name === "TimeoutError" || e.name === "AbortError" ? "TIMEOUT" : typeof e.code === "string" ? e.code : e.cause?.code;
   const host = safeHost(url, "host");
   switch (code) {
     case "ECONNREFUSED":
-      return new HttpError(`GET ${url}: connection refused — nothing listens on ${host} (is the cluster up? k3d: \`k3d cluster list\`)`, code);
+      return new HttpError(`${method} ${url}: connection refused — nothing listens on ${host} (is the cluster up? k3d: \`k3d cluster list\`)`, code);
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new HttpError(`GET ${url}: cannot resolve ${safeHost(url, "hostname")} — use an address that resolves, or --url VARIANT=URL`, code);
+      return new HttpError(`${method} ${url}: cannot resolve ${safeHost(url, "hostname")} — use an address that resolves, or --url VARIANT=URL`, code);
     case "TIMEOUT":
     case "UND_ERR_CONNECT_TIMEOUT":
     case "UND_ERR_HEADERS_TIMEOUT":
     case "UND_ERR_BODY_TIMEOUT":
-      return new HttpError(`GET ${url}: no answer within ${timeoutMs} ms (raise --timeout-ms if the cluster is slow)`, code);
+      return new HttpError(`${method} ${url}: no answer within ${timeoutMs} ms (raise --timeout-ms if the cluster is slow)`, code);
     default:
-      return new HttpError(`GET ${url}: ${code ? `${code} ` : ""}${e.message}`, code);
+      return new HttpError(`${method} ${url}: ${code ? `${code} ` : ""}${e.message}`, code);
   }
 }
 

@@ -14,7 +14,7 @@ import { NAMESPACES } from "../components/platform/namespaces";
 import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
 import { appContainer, envOf, podOf } from "./harness/pods";
-import { promqlRefs, TARGET_LABELS } from "./harness/promql";
+import { promqlNames, TARGET_LABELS } from "./harness/promql";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -82,12 +82,6 @@ const CONTRACT_METRICS: Record<string, string[]> = {
   api_write_queue_documents: [],
   api_cache_lookups_total: ["result"],
 };
-/** Metric names and label names (matchers and grouping) an expression uses. */
-function refsOf(expr: string): { metrics: string[]; labels: string[] } {
-  const r = promqlRefs(expr);
-  return { metrics: r.metrics, labels: [...r.matchers.map((m) => m.label), ...r.grouping] };
-}
-
 describe("api variant (seed 002) and state: mongo", () => {
   describe("dev stack as committed", () => {
     let g: Graph;
@@ -217,7 +211,7 @@ describe("api variant (seed 002) and state: mongo", () => {
       it("queries only the metrics and labels the api role exports (plus Prometheus' target labels)", () => {
         for (const p of dash.panels) {
           for (const target of p.targets) {
-            const refs = refsOf(target.expr);
+            const refs = promqlNames(target.expr);
             expect(refs.metrics.length, target.expr).to.be.greaterThan(0);
             for (const m of refs.metrics) expect(CONTRACT_METRICS, `${p.title}: ${m}`).to.have.property(m);
             const allowed = new Set([...refs.metrics.flatMap((m) => CONTRACT_METRICS[m] ?? []), ...TARGET_LABELS]);
@@ -253,7 +247,7 @@ describe("api variant (seed 002) and state: mongo", () => {
       });
 
       it("uses every metric of the contract somewhere", () => {
-        const used = new Set<string>(dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.flatMap((t) => refsOf(t.expr).metrics)));
+        const used = new Set<string>(dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.flatMap((t) => promqlNames(t.expr).metrics)));
         const families = (m: string) => m.replace(/_(bucket|sum|count)$/, "");
         for (const family of new Set(Object.keys(CONTRACT_METRICS).map(families))) {
           expect([...used].some((m) => families(m) === family), family).to.equal(true);

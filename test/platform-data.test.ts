@@ -290,7 +290,7 @@ describe("preview (pulumi preview: provider values unknown)", () => {
 describe("switching data services and storage off", () => {
   const variants: [string, string, EvaluateOptions, string, string[]][] = [
     ["aks", "storage off (pingpong moved to Redis)", { overrides: { "statefleet:storage": { enabled: false }, "statefleet:apps": { pingpong: { state: "redis" } } } }, T.component.storage, [T.sc, T.pv, T.pvc]],
-    ["dev", "redis off (stats on its pods, pingpong on the shared volume)", { overrides: { "statefleet:redis": { enabled: false }, "statefleet:apps": { stats: { state: "pod" }, api: { cache: "none" } } } }, T.component.redis, []],
+    ["dev", "redis off (stats on its pods, pingpong on the shared volume)", { overrides: { "statefleet:redis": { enabled: false }, "statefleet:apps": { stats: { state: "pod" }, api: { cache: "none" }, shop: { state: "mongo" } } } }, T.component.redis, []],
     ["dev", "mongo off (api off)", { overrides: { "statefleet:mongo": { enabled: false }, "statefleet:apps": { api: { enabled: false } } } }, T.component.mongo, []],
   ];
   for (const [stack, what, opts, component, kinds] of variants) {

@@ -34,6 +34,7 @@ export const VARIANTS = {
         stats: { exposure: { via: "istio-gateway" } },
         pingpong: { exposure: { via: "istio-gateway" }, logoutput: { exposure: { via: "none" } } },
         api: { exposure: { via: "istio-gateway" } },
+        shop: { exposure: { via: "istio-gateway" } },
       },
     },
   },

@@ -31,7 +31,7 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
       "statefleet:istio": { enabled: false, gateway: { enabled: false } },
       "statefleet:ingress": { nginx: { enabled: false } },
       "statefleet:monitoring": { enabled: false },
-      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } }, api: { exposure: { via: "none" } }, sms: { enabled: false } },
+      "statefleet:apps": { stats: { affinity: "none", exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } }, api: { exposure: { via: "none" } }, sms: { enabled: false }, shop: { exposure: { via: "none" } } },
     },
   }],
   ["dev", "stats and pingpong on MongoDB, pingpong scaled, api on the Istio gateway writing directly without a cache", {

@@ -10,7 +10,7 @@ import * as random from "@pulumi/random";
 import type { Resources } from "../../config/common";
 import { serviceMonitor } from "../service-monitor";
 import { dataAccessPolicy, dataServices } from "./common";
-import { CLIENT_LABELS, type MongoInfo, type MonitoringInfo } from "../contracts";
+import { CLIENT_LABELS, MONGO_APP_DATABASES, type MongoAppDatabase, type MongoInfo, type MonitoringInfo } from "../contracts";
 import {
   containerSecurityContext,
   envFromSecret,
@@ -30,8 +30,8 @@ export const MONGO_IMAGE = "mongo:8.0.29";
 export const MONGO_EXPORTER_IMAGE = "percona/mongodb_exporter:0.52.0";
 export const MONGO_PORT = 27017;
 export const MONGO_EXPORTER_PORT = 9216;
-/** The database the apps use and the app user's authentication database. */
-export const MONGO_APP_DATABASE = "statefleet";
+/** The database the apps use by default and the app user's authentication database. */
+export const MONGO_APP_DATABASE: MongoAppDatabase = "statefleet";
 export const MONGO_APP_USER = "app";
 const MONGO_ROOT_USER = "root";
 const MONGO_EXPORTER_USER = "exporter";
@@ -91,7 +91,7 @@ const env = process.env;
 db.getSiblingDB(${JSON.stringify(MONGO_APP_DATABASE)}).createUser({
   user: env.MONGO_APP_USERNAME,
   pwd: env.MONGO_APP_PASSWORD,
-  roles: [{ role: "readWrite", db: ${JSON.stringify(MONGO_APP_DATABASE)} }],
+  roles: ${JSON.stringify(MONGO_APP_DATABASES.map((db) => ({ role: "readWrite", db })))},
 });
 db.getSiblingDB("admin").createUser({
   user: env.MONGO_EXPORTER_USERNAME,
@@ -106,9 +106,15 @@ const MONGOSH_CONF = `mongosh:
   forceDisableTelemetry: true
 `;
 
+/** The key of a database's connection string in the apps' Secret (`url` for the default database). */
+export function mongoUrlKey(database: MongoAppDatabase): string {
+  return database === MONGO_APP_DATABASE ? "url" : `url-${database}`;
+}
+
 /** One MongoDB node: StatefulSet + headless and ClusterIP Services + Secrets + ConfigMap + NetworkPolicy. */
 export class Mongo extends pulumi.ComponentResource implements MongoInfo {
   public readonly urlSecret: SecretRef;
+  private readonly urlSecretName: pulumi.Output<string>;
   public readonly clientLabels: Record<string, string> = { ...CLIENT_LABELS.mongo };
   public readonly ready: pulumi.Resource;
   /** `mongodb://<service>.<namespace>.svc.cluster.local:27017` (no credentials). */
@@ -143,16 +149,19 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
     );
     this.address = pulumi.interpolate`mongodb://${service.metadata.name}.${args.namespace}.svc.cluster.local:${MONGO_PORT}`;
 
-    // The app's connection string carries the app user's password: a Secret in the apps' namespace.
-    const url = pulumi.secret(
-      pulumi.interpolate`mongodb://${MONGO_APP_USER}:${appPassword}@${service.metadata.name}.${args.namespace}.svc.cluster.local:${MONGO_PORT}/${MONGO_APP_DATABASE}?authSource=${MONGO_APP_DATABASE}`,
-    );
+    // The app's connection strings carry the app user's password: a Secret in the apps' namespace,
+    // one key per database (the user always authenticates against the default one).
+    const urls: Record<string, pulumi.Output<string>> = {};
+    for (const db of MONGO_APP_DATABASES) {
+      urls[mongoUrlKey(db)] = pulumi.interpolate`mongodb://${MONGO_APP_USER}:${appPassword}@${service.metadata.name}.${args.namespace}.svc.cluster.local:${MONGO_PORT}/${db}?authSource=${MONGO_APP_DATABASE}`;
+    }
     const urlSecret = new k8s.core.v1.Secret(
       `${name}-url`,
-      { metadata: { name: `${name}-url`, namespace: args.clientNamespace, labels: lbl }, type: "Opaque", stringData: pulumi.secret({ url }) },
+      { metadata: { name: `${name}-url`, namespace: args.clientNamespace, labels: lbl }, type: "Opaque", stringData: pulumi.secret(urls) },
       child(),
     );
-    this.urlSecret = { name: urlSecret.metadata.name, key: "url" };
+    this.urlSecretName = urlSecret.metadata.name;
+    this.urlSecret = this.urlSecretFor(MONGO_APP_DATABASE);
 
     const init = new k8s.core.v1.ConfigMap(
       `${name}-init`,
@@ -261,5 +270,9 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
     }
 
     this.registerOutputs({ address: this.address, urlSecret: this.urlSecret.name });
+  }
+
+  public urlSecretFor(database: MongoAppDatabase): SecretRef {
+    return { name: this.urlSecretName, key: mongoUrlKey(database) };
   }
 }

@@ -4,17 +4,14 @@
  * sidecar (kube-prometheus-stack) loads it from a labelled ConfigMap.
  */
 
+import { target as t, timeSeriesDashboard, type PanelSpec } from "./grafana";
+
 /** Stable across deploys, so links and bookmarks keep working. */
 export const API_DASHBOARD_UID = "statefleet-api";
 
 /** The seed's own route: the latency and the ops-per-request panels are about it only. */
 const DATA_ROUTE = `route="/api/data"`;
 const API = `role="api"`;
-
-interface Target { expr: string; legendFormat: string }
-interface PanelSpec { title: string; description: string; unit: string; targets: Target[]; max?: number }
-
-const t = (expr: string, legendFormat: string): Target => ({ expr, legendFormat });
 
 const PANELS: PanelSpec[] = [
   {
@@ -72,38 +69,13 @@ const PANELS: PanelSpec[] = [
   },
 ];
 
-const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
-
 /** The dashboard model (Grafana's JSON). */
 export function apiDashboard(): Record<string, unknown> {
-  const panels = PANELS.map((p, i) => ({
-    id: i + 1,
-    type: "timeseries",
-    title: p.title,
-    description: p.description,
-    datasource: DATASOURCE,
-    gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
-    fieldConfig: { defaults: { unit: p.unit, min: 0, ...(p.max !== undefined ? { max: p.max } : {}) }, overrides: [] },
-    options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "none" } },
-    targets: p.targets.map((x, j) => ({ refId: String.fromCharCode(65 + j), datasource: DATASOURCE, expr: x.expr, legendFormat: x.legendFormat, range: true })),
-  }));
-  return {
+  return timeSeriesDashboard({
     uid: API_DASHBOARD_UID,
     title: "statefleet / api (seed 002)",
     description: "Throughput, latency, MongoDB load, batching and cache of the api variant.",
     tags: ["statefleet", "api", "seed-002"],
-    timezone: "browser",
-    schemaVersion: 39,
-    version: 1,
-    editable: false,
-    graphTooltip: 1,
-    refresh: "10s",
-    time: { from: "now-30m", to: "now" },
-    templating: {
-      list: [{ name: "datasource", label: "Data source", type: "datasource", query: "prometheus", current: {}, hide: 0, refresh: 1 }],
-    },
-    annotations: { list: [] },
-    links: [],
-    panels,
-  };
+    panels: PANELS,
+  });
 }

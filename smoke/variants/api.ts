@@ -2,19 +2,10 @@
  * api (seed 002): `/api/data` answers the seed's contract, every answered request adds exactly
  * five documents to `/api/stats`, and `/api/cache/status` answers.
  */
-import { fail, type CheckContext, type VariantCheck } from "../check";
+import { fail, jsonObject, type CheckContext, type VariantCheck } from "../check";
 import type { HttpClient, Reply } from "../http";
 
-function json(reply: Reply, what: string): Record<string, unknown> {
-  if (reply.status !== 200) fail(`${what} answered ${reply.status}: ${reply.body.slice(0, 160)}`);
-  try {
-    const v = JSON.parse(reply.body) as unknown;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`${what} answered ${reply.body.slice(0, 80)}, expected a JSON object`);
-    return v as Record<string, unknown>;
-  } catch {
-    return fail(`${what} answered ${JSON.stringify(reply.body.slice(0, 80))}, expected JSON`);
-  }
-}
+const json = (reply: Reply, what: string) => jsonObject(reply, what);
 
 const isIdList = (v: unknown, max: number) => Array.isArray(v) && v.length <= max && v.every((x) => typeof x === "string" && x.length > 0);
 

@@ -23,7 +23,7 @@ export interface IstioObject {
   spec: Record<string, unknown>;
 }
 
-interface StringMatch {
+export interface StringMatch {
   exact?: string;
   prefix?: string;
   regex?: string;
@@ -85,7 +85,7 @@ export function seededRandom(seed: number): () => number {
 
 const compiled = new Map<string, RegExp>();
 
-function stringMatches(m: StringMatch, value: string | undefined): boolean {
+export function stringMatches(m: StringMatch, value: string | undefined): boolean {
   if (value === undefined) return false;
   if (m.exact !== undefined) return value === m.exact;
   if (m.prefix !== undefined) return value.startsWith(m.prefix);

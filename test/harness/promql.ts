@@ -35,6 +35,12 @@ export function promqlRefs(expr: string): PromqlRefs {
   return { metrics: [...new Set(metrics)], matchers, grouping: [...new Set(grouping)] };
 }
 
+/** Metric names, and every label name an expression filters or groups by. */
+export function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
+  const r = promqlRefs(expr);
+  return { metrics: r.metrics, labels: [...r.matchers.map((m) => m.label), ...r.grouping] };
+}
+
 /** Per series name of a /metrics exposition, the label names its samples carry. */
 export function exposedSeries(exposition: string): Map<string, Set<string>> {
   const series = new Map<string, Set<string>>();
