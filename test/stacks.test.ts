@@ -50,6 +50,22 @@ const VARIATIONS: [string, string, EvaluateOptions][] = [
       "statefleet:apps": { stats: { state: "mongo" }, pingpong: { state: "mongo" }, api: { cache: "none" }, sms: { alert: { enabled: false }, dashboards: false } },
     },
   }],
+  ["dev", "shop on MongoDB through the Istio gateway under /shop, every service autoscaled", {
+    overrides: {
+      "statefleet:apps": {
+        shop: {
+          state: "mongo",
+          exposure: { via: "istio-gateway", host: "shop.localhost", path: "/shop" },
+          order: { replicas: undefined, autoscale: { min: 2, max: 6 } },
+          payment: { replicas: undefined, autoscale: { min: 2, max: 4 } },
+          stock: { replicas: undefined, autoscale: { min: 2, max: 4 } },
+        },
+      },
+    },
+  }],
+  ["aks", "shop on Redis through ingress-nginx, fixed replicas", {
+    overrides: { "statefleet:apps": { shop: { state: "redis", exposure: { via: "ingress-nginx" }, order: { autoscale: undefined, replicas: 3 }, payment: { autoscale: undefined, replicas: 2 }, stock: { autoscale: undefined, replicas: 2 } } } },
+  }],
 ];
 
 describe("every object of every stack", () => {
