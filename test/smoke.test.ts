@@ -236,7 +236,7 @@ describe("npm run smoke (against the roles as real processes)", function () {
       [[], /nothing to check: give --stack, --outputs or --url/],
       [["--outputs", path.join(scratch, "missing.json")], /cannot read --outputs .*missing\.json/],
       [["--outputs", (writeFileSync(path.join(scratch, "bad.json"), "Current stack outputs (3):"), path.join(scratch, "bad.json"))], /is not JSON \(save it with `pulumi stack output --json > FILE.json`\)/],
-      [["--url", "http://127.0.0.1:1/"], /--url http:\/\/127\.0\.0\.1:1\/: expected VARIANT=URL with VARIANT one of api, logoutput, pingpong, sms, stats/],
+      [["--url", "http://127.0.0.1:1/"], /--url http:\/\/127\.0\.0\.1:1\/: expected VARIANT=URL with VARIANT one of api, logoutput, pingpong, shop, sms, stats/],
       [["--stack", "dev", "--outputs", "x.json"], /give one of them/],
       [["--outputs", "x.json", "--requests", "0"], /--requests: "0" is not a whole number from 1 to 1000/],
       [["--colour"], /Unknown option '--colour'/],
