@@ -21,10 +21,14 @@ export const scopes = {
   },
   "policy-rules": { mutate: ["policy/rules.ts"], spec: ["test/layers.test.ts"], tsconfig: "test/mutation/tsconfig.policy-rules.json" },
   workload: { mutate: ["components/workload.ts"], spec: ["test/apps.test.ts", "test/platform-entry.test.ts", "test/stacks.test.ts"] },
-  // The variants that came after the scope was set up (issue #12 item 4): api and sms on the program side.
+  // The variants that came after the scope was set up (issue #12 item 4): api, sms and shop on the program side.
   variants: {
-    mutate: ["components/variants/api.ts", "components/variants/sms.ts", "components/variants/sms-routing.ts", "components/variants/sms-monitoring.ts", "components/variants/sms-rollout.ts", "components/platform/flagger.ts", "config/sms.ts"],
-    spec: ["test/sms-routing.test.ts", "test/sms.test.ts", "test/sms-rollout.test.ts", "test/api.test.ts"],
+    mutate: [
+      "components/variants/api.ts", "components/variants/sms.ts", "components/variants/sms-routing.ts", "components/variants/sms-monitoring.ts",
+      "components/variants/sms-rollout.ts", "components/platform/flagger.ts", "config/sms.ts",
+      "components/variants/shop.ts", "components/variants/shop-dashboard.ts", "config/shop.ts",
+    ],
+    spec: ["test/sms-routing.test.ts", "test/sms.test.ts", "test/sms-rollout.test.ts", "test/api.test.ts", "test/shop.test.ts"],
   },
 };
 
