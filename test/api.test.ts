@@ -8,11 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, parseStackConfig } from "../config";
+import { parseStackConfig } from "../config";
 import { CLIENT_LABELS } from "../components/contracts";
 import { NAMESPACES } from "../components/platform/namespaces";
 import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import type { Graph, Res } from "./harness/graph";
+import { itRejects, stackRaw, type ConfigCase } from "./harness/config-cases";
 import { appContainer, envOf, podOf } from "./harness/pods";
 import { promqlNames, TARGET_LABELS } from "./harness/promql";
 
@@ -374,7 +375,7 @@ describe("api variant (seed 002) and state: mongo", () => {
   });
 
   describe("impossible combinations fail before any resource is registered, at the exact key path", () => {
-    const CASES: { what: string; change: Record<string, unknown>; path: string; says: RegExp }[] = [
+    const CASES: ConfigCase[] = [
       { what: "cache: redis with Redis off", change: { redis: { enabled: false }, apps: { stats: { state: "pod" } } }, path: "statefleet:apps.api.cache", says: /"redis" needs Redis, but redis.enabled is false \(allowed: none, or redis.enabled: true\)/ },
       { what: "api with MongoDB off", change: { mongo: { enabled: false } }, path: "statefleet:apps.api.enabled", says: /mongo.enabled is false.*\(allowed: false, or mongo.enabled: true\)/ },
       { what: "stats state: mongo with MongoDB off", change: { mongo: { enabled: false }, apps: { stats: { state: "mongo" }, api: { enabled: false } } }, path: "statefleet:apps.stats.state", says: /"mongo" needs MongoDB, but mongo.enabled is false \(allowed: pod \| shared-volume \| redis, or mongo.enabled: true\)/ },
@@ -389,26 +390,10 @@ describe("api variant (seed 002) and state: mongo", () => {
       { what: "fewer write tickets than mongod accepts", change: { mongo: { throttle: { writeTickets: 1 } } }, path: "statefleet:mongo.throttle.writeTickets", says: /too small \(allowed: ≥ 5\)/ },
     ];
 
-    const devRaw = () => Object.fromEntries(Object.entries(stackFileConfig("dev")).filter(([k]) => k.startsWith("statefleet:")).map(([k, v]) => [k.slice(11), v]));
-
-    for (const c of CASES) {
-      it(`rejects ${c.what} at ${c.path}`, () => {
-        let problems: string[] = [];
-        try {
-          parseStackConfig("dev", merge(devRaw(), c.change) as Record<string, unknown>);
-          expect.fail("accepted");
-        } catch (e) {
-          expect(e).to.be.instanceOf(ConfigError);
-          problems = (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-        }
-        const line = problems.find((p) => p.startsWith(`${c.path}: `));
-        expect(line, `no problem for ${c.path} in:\n${problems.join("\n")}`).to.be.a("string");
-        expect(line).to.match(c.says);
-      });
-    }
+    itRejects("dev", CASES);
 
     it("accepts as many workers as the limits hold (dev: 500m, 256Mi → 2), and a batch of one request", () => {
-      expect(() => parseStackConfig("dev", merge(devRaw(), { apps: { api: { workers: 2, batchMaxDocs: 5, queueMaxDocs: 5 } } }) as Record<string, unknown>)).to.not.throw();
+      expect(() => parseStackConfig("dev", merge(stackRaw("dev"), { apps: { api: { workers: 2, batchMaxDocs: 5, queueMaxDocs: 5 } } }) as Record<string, unknown>)).to.not.throw();
     });
 
     for (const [what, overrides, path] of [

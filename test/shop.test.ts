@@ -7,14 +7,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { ConfigError, parseStackConfig } from "../config";
+import { parseStackConfig } from "../config";
 import { SHOP_SERVICES, type ShopService } from "../config/shop";
 import { CLIENT_LABELS, MONGO_APP_DATABASES } from "../components/contracts";
 import { NAMESPACES } from "../components/platform/namespaces";
 import { SHOP_DASHBOARD_UID } from "../components/variants/shop-dashboard";
+import { itRejects, stackRaw } from "./harness/config-cases";
 import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
 import { istioForward, nginxForward } from "./harness/gateway-rewrite";
 import type { Graph, Res } from "./harness/graph";
+import { K8S } from "./harness/k8s-types";
 import { validateManifests } from "./harness/manifests";
 import { MOCK_SECRET_PREFIX } from "./harness/mocks";
 import { policyViolations } from "./harness/policies";
@@ -24,20 +26,7 @@ import { plainStrings } from "./harness/unwrap";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const T = {
-  deployment: "kubernetes:apps/v1:Deployment",
-  service: "kubernetes:core/v1:Service",
-  secret: "kubernetes:core/v1:Secret",
-  ingress: "kubernetes:networking.k8s.io/v1:Ingress",
-  virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
-  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-  serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
-  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  configMap: "kubernetes:core/v1:ConfigMap",
-  release: "kubernetes:helm.sh/v3:Release",
-  shop: "statefleet:variants:ShopApp",
-};
+const T = { ...K8S, shop: "statefleet:variants:ShopApp" };
 
 const APPS = NAMESPACES.apps;
 const fqdn = (svc: ShopService) => `shop-${svc}.${APPS}.svc.cluster.local`;
@@ -379,8 +368,7 @@ describe("shop variant (seed 003)", () => {
   });
 
   describe("impossible combinations fail before any resource is registered, at the exact key path", () => {
-    const devRaw = () => Object.fromEntries(Object.entries(stackFileConfig("dev")).filter(([k]) => k.startsWith("statefleet:")).map(([k, v]) => [k.slice(11), v]));
-    const CASES: { what: string; change: Record<string, unknown>; path: string; says: RegExp }[] = [
+    itRejects("dev", [
       { what: "state: redis with Redis off", change: { redis: { enabled: false }, apps: { stats: { state: "pod" }, api: { cache: "none" } } }, path: "statefleet:apps.shop.state", says: /^"redis" needs Redis, but redis.enabled is false \(allowed: mongo, or redis.enabled: true\)$/ },
       { what: "state: mongo with MongoDB off", change: { mongo: { enabled: false }, apps: { api: { enabled: false }, shop: { state: "mongo" } } }, path: "statefleet:apps.shop.state", says: /^"mongo" needs MongoDB, but mongo.enabled is false \(allowed: redis, or mongo.enabled: true\)$/ },
       { what: "a store the shop has no code for", change: { apps: { shop: { state: "shared-volume" } } }, path: "statefleet:apps.shop.state", says: /redis.*mongo/ },
@@ -393,25 +381,10 @@ describe("shop variant (seed 003)", () => {
       { what: "requests above limits", change: { apps: { shop: { stock: { resources: { requests: { memory: "1Gi" } } } } } }, path: "statefleet:apps.shop.stock.resources.requests.memory", says: /above the limit/ },
       { what: "a path another app already takes on the same entry point and host", change: { apps: { stats: { exposure: { path: "/orders" } } } }, path: "statefleet:apps.stats.exposure.path", says: /"\/orders" overlaps apps.shop.exposure.path "\/orders" on ingress-nginx/ },
       { what: "an unknown saga key", change: { apps: { shop: { saga: { leaseSeconds: 2 } } } }, path: "statefleet:apps.shop.saga.leaseSeconds", says: /unknown key/ },
-    ];
-    for (const c of CASES) {
-      it(`rejects ${c.what} at ${c.path}`, () => {
-        let problems: string[] = [];
-        try {
-          parseStackConfig("dev", merge(devRaw(), c.change) as Record<string, unknown>);
-          expect.fail("accepted");
-        } catch (e) {
-          expect(e).to.be.instanceOf(ConfigError);
-          problems = (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
-        }
-        const line = problems.find((p) => p.startsWith(`${c.path}: `));
-        expect(line, `no problem for ${c.path} in:\n${problems.join("\n")}`).to.be.a("string");
-        expect(line!.slice(c.path.length + 2)).to.match(c.says);
-      });
-    }
+    ]);
 
     it("accepts the shop off with neither store (it is off by default)", () => {
-      const cfg = parseStackConfig("dev", merge(devRaw(), { redis: { enabled: false }, mongo: { enabled: false }, apps: { stats: { state: "pod" }, pingpong: { state: "shared-volume" }, api: { enabled: false }, shop: { enabled: undefined } } }) as Record<string, unknown>);
+      const cfg = parseStackConfig("dev", merge(stackRaw("dev"), { redis: { enabled: false }, mongo: { enabled: false }, apps: { stats: { state: "pod" }, pingpong: { state: "shared-volume" }, api: { enabled: false }, shop: { enabled: undefined } } }) as Record<string, unknown>);
       expect(cfg.apps.shop.enabled).to.equal(false);
       expect(cfg.apps.shop.order.scaling).to.deep.equal({ kind: "fixed", replicas: 2 });
     });
