@@ -15,7 +15,7 @@ import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from 
 import type { Graph, Res } from "./harness/graph";
 import { itRejects, stackRaw, type ConfigCase } from "./harness/config-cases";
 import { appContainer, envOf, podOf } from "./harness/pods";
-import { promqlNames, TARGET_LABELS } from "./harness/promql";
+import { contractProblems } from "./harness/promql";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -210,15 +210,7 @@ describe("api variant (seed 002) and state: mongo", () => {
       });
 
       it("queries only the metrics and labels the api role exports (plus Prometheus' target labels)", () => {
-        for (const p of dash.panels) {
-          for (const target of p.targets) {
-            const refs = promqlNames(target.expr);
-            expect(refs.metrics.length, target.expr).to.be.greaterThan(0);
-            for (const m of refs.metrics) expect(CONTRACT_METRICS, `${p.title}: ${m}`).to.have.property(m);
-            const allowed = new Set([...refs.metrics.flatMap((m) => CONTRACT_METRICS[m] ?? []), ...TARGET_LABELS]);
-            for (const l of refs.labels) expect(allowed.has(l), `${p.title}: label ${l} in ${target.expr}`).to.equal(true);
-          }
-        }
+        expect(contractProblems(dash, CONTRACT_METRICS)).to.deep.equal([]);
       });
 
       // Its PromQL through promtool, and its metric names against a real scrape: test/dashboards.test.ts (every dashboard).

@@ -71,3 +71,22 @@ export { promtool } from "./promtool";
 export function withGrafanaIntervals(expr: string): string {
   return expr.replace(/\$__(?:rate_interval|interval|range)\b/g, "5m");
 }
+
+/**
+ * What a dashboard asks of metrics nobody exports: every target must name at least one metric,
+ * only metrics of `contract` (series name → its labels), and only their labels or the scrape's.
+ * Returns one line per problem.
+ */
+export function contractProblems(dash: { panels: { title: string; targets: { expr: string }[] }[] }, contract: Record<string, string[]>): string[] {
+  const out: string[] = [];
+  for (const p of dash.panels) {
+    for (const target of p.targets) {
+      const refs = promqlNames(target.expr);
+      if (refs.metrics.length === 0) out.push(`${p.title}: no metric in ${target.expr}`);
+      for (const m of refs.metrics) if (!(m in contract)) out.push(`${p.title}: ${m} is not exported`);
+      const allowed = new Set([...refs.metrics.flatMap((m) => contract[m] ?? []), ...TARGET_LABELS]);
+      for (const l of refs.labels) if (!allowed.has(l)) out.push(`${p.title}: label ${l} in ${target.expr}`);
+    }
+  }
+  return out;
+}
