@@ -151,11 +151,6 @@ function exposureProblems(cfg: ParsedStack, path: string, via: string): ConfigPr
  */
 function appExposures(cfg: ParsedStack): { at: string; via: string; host: string; path: string }[] {
   const out: { at: string; via: string; host: string; path: string }[] = [];
-  const shop = cfg.apps.shop;
-  if (shop.enabled && shop.exposure.via !== "none") {
-    const paths = shopPaths(shop.exposure.path);
-    for (const svc of SHOP_SERVICES) out.push({ at: "apps.shop.exposure", via: shop.exposure.via, host: shop.exposure.host ?? cfg.ingress.host, path: paths[svc] });
-  }
   const visit = (at: string, block: unknown) => {
     if (!block || typeof block !== "object") return;
     const b = block as { enabled?: boolean; exposure?: { via: string; host?: string; path: string } };
@@ -164,6 +159,11 @@ function appExposures(cfg: ParsedStack): { at: string; via: string; host: string
     for (const [k, v] of Object.entries(b)) if (k !== "exposure" && v && typeof v === "object" && !Array.isArray(v)) visit(`${at}.${k}`, v);
   };
   for (const [key, app] of Object.entries(cfg.apps)) if (key !== "shop") visit(`apps.${key}`, app);
+  const shop = cfg.apps.shop;
+  if (shop.enabled && shop.exposure.via !== "none") {
+    const paths = shopPaths(shop.exposure.path);
+    for (const svc of SHOP_SERVICES) out.push({ at: "apps.shop.exposure", via: shop.exposure.via, host: shop.exposure.host ?? cfg.ingress.host, path: paths[svc] });
+  }
   return out;
 }
 

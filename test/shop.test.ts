@@ -375,7 +375,7 @@ describe("shop variant (seed 003)", () => {
       { what: "replicas and autoscale together", change: { apps: { shop: { order: { replicas: 2, autoscale: { min: 2, max: 4 } } } } }, path: "statefleet:apps.shop.order.autoscale", says: /either replicas or autoscale/ },
       { what: "an HPA whose min is above its max", change: { apps: { shop: { order: { replicas: undefined, autoscale: { min: 5, max: 3 } } } } }, path: "statefleet:apps.shop.order.autoscale.min", says: /5 is above max 3/ },
       { what: "requests above limits", change: { apps: { shop: { stock: { resources: { requests: { memory: "1Gi" } } } } } }, path: "statefleet:apps.shop.stock.resources.requests.memory", says: /above the limit/ },
-      { what: "a path another app already takes on the same entry point and host", change: { apps: { stats: { exposure: { path: "/orders" } } } }, path: "statefleet:apps.stats.exposure.path", says: /"\/orders" overlaps apps.shop.exposure.path "\/orders" on ingress-nginx/ },
+      { what: "a path another app already takes on the same entry point and host", change: { apps: { stats: { exposure: { path: "/orders" } } } }, path: "statefleet:apps.shop.exposure.path", says: /"\/orders" overlaps apps.stats.exposure.path "\/orders" on ingress-nginx/ },
       { what: "an unknown saga key", change: { apps: { shop: { saga: { leaseSeconds: 2 } } } }, path: "statefleet:apps.shop.saga.leaseSeconds", says: /unknown key/ },
     ]);
 
