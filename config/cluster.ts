@@ -33,7 +33,15 @@ export const aksSchema = z.strictObject({
   /** AKS pricing tier; Standard carries the uptime SLA. */
   skuTier: z.enum(["Free", "Standard"]).default("Standard"),
   /** Availability zones for both pools; [] where the region has none. */
-  zones: z.array(z.enum(["1", "2", "3"])).max(3).default(["1", "2", "3"]),
+  zones: z
+    .array(z.enum(["1", "2", "3"]))
+    .max(3)
+    .superRefine((zones, ctx) => {
+      zones.forEach((zone, i) => {
+        if (zones.indexOf(zone) !== i) ctx.addIssue({ code: "custom", path: [i], message: `"${zone}" is listed twice (allowed: each zone once, e.g. ["1", "2", "3"])` });
+      });
+    })
+    .default(["1", "2", "3"]),
   /** System node pool: runs kube-system and the platform's control planes. */
   systemPool: z
     .strictObject({
@@ -62,7 +70,7 @@ export const aksSchema = z.strictObject({
   /** Entra-ID-only cluster: local accounts off, Azure RBAC, and an exec (kubelogin) kubeconfig. */
   entraIdOnly: z.boolean().default(false),
   /** Entra ID group object ids that get cluster-admin (needed when entraIdOnly is true). */
-  adminGroupObjectIds: z.array(z.string().uuid()).default([]),
+  adminGroupObjectIds: z.array(z.uuid({ message: `not an Entra ID group object id (allowed: a uuid such as 0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d; find a group's id with \`az ad group show --group <name> --query id -o tsv\`)` })).default([]),
   /** kubelogin login mode for the exec kubeconfig (entraIdOnly). */
   kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]).default("azurecli"),
   /** CIDRs allowed to reach the API server; [] = no restriction. */

@@ -117,6 +117,59 @@ export function problemsFromZod(namespace: string, schema: z.ZodType, input: unk
   return out;
 }
 
+type Path = readonly PropertyKey[];
+const isMap = (v: unknown): v is Record<PropertyKey, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const valueAtPath = (input: unknown, path: Path): unknown => path.reduce<unknown>((acc, k) => (acc && typeof acc === "object" ? (acc as Record<PropertyKey, unknown>)[k] : undefined), input);
+function removeAt(input: unknown, path: Path): void {
+  const parent = valueAtPath(input, path.slice(0, -1));
+  if (isMap(parent)) delete parent[path[path.length - 1]];
+}
+
+/**
+ * The config with every value zod rejected set aside (removed, so its default applies), parsed,
+ * for the rules across keys to run on; `setAside` names what was removed (`apps.stats.replicas`).
+ * A list with a bad item goes as a whole (removing one item would renumber the rest), and so does
+ * the block around a missing required key. Undefined when the rest still does not parse.
+ */
+export function setAsideInvalid<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, error: z.ZodError): { data: z.output<S>; setAside: string[] } | undefined {
+  const input: unknown = structuredClone(raw);
+  const setAside: string[] = [];
+  let issues = error.issues;
+  for (let round = 0; round < 8; round++) {
+    for (const issue of issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const k of issue.keys) {
+          removeAt(input, [...issue.path, k]);
+          setAside.push([...issue.path, k].map(String).join("."));
+        }
+        continue;
+      }
+      const firstIndex = issue.path.findIndex((k) => typeof k === "number");
+      let cut = firstIndex < 0 ? [...issue.path] : issue.path.slice(0, firstIndex);
+      if (valueAtPath(input, cut) === undefined) cut = cut.slice(0, -1);
+      if (cut.length === 0) return undefined;
+      removeAt(input, cut);
+      setAside.push(cut.map(String).join("."));
+    }
+    const again = schema.safeParse(input);
+    if (again.success) return { data: again.data, setAside };
+    issues = again.error.issues;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a problem found on the repaired config may rest on a value that was set aside: it is
+ * at, above or below such a key, or its message names one. Those are left out — the operator
+ * already has the line for the bad value, and a rule fed a default instead would mislead.
+ */
+export function dependsOnSetAside(problem: ConfigProblem, setAside: readonly string[]): boolean {
+  const at = problem.path.slice(problem.path.indexOf(":") + 1);
+  return setAside.some(
+    (s) => at === s || at.startsWith(`${s}.`) || at.startsWith(`${s}[`) || s.startsWith(`${at}.`) || problem.message.includes(s),
+  );
+}
+
 /** Every leaf and object key path below a schema (`apps.stats.replicas`, …), for docs checks. */
 export function keyPaths(schema: z.ZodType, prefix = ""): string[] {
   const d = defOf(unwrap(schema));

@@ -1,6 +1,8 @@
 import { expect } from "chai";
-import { ConfigError, parseStackConfig } from "../config";
-import { evaluate, merge, stackFileConfig } from "./harness/evaluate";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, parseAllConfig, parseStackConfig } from "../config";
+import { evaluate, merge, REPO_ROOT, stackFileConfig } from "./harness/evaluate";
 
 /** A stack's `statefleet:*` values with the prefix stripped, as the program sees them. */
 function stackRaw(stack: string): Record<string, unknown> {
@@ -74,6 +76,8 @@ const BAD: BadCase[] = [
   { what: "Flagger replicas and autoscale together", change: { apps: { sms: { rollout: "flagger", flagger: { autoscale: { min: 2, max: 3 } } } } }, path: "statefleet:apps.sms.flagger.autoscale", says: /either replicas or autoscale/, alone: true },
   { what: "an unknown rollout", change: { apps: { sms: { rollout: "argo" } } }, path: "statefleet:apps.sms.rollout", says: /allowed: static \| flagger/, alone: true },
   { what: "an AKS user pool with minCount above maxCount", stack: "aks", change: { cluster: { aks: { userPool: { minCount: 7, maxCount: 3 } } } }, path: "statefleet:cluster.aks.userPool.minCount", says: /^statefleet:cluster\.aks\.userPool\.minCount: 7 is above maxCount 3 \(allowed: minCount ≤ maxCount\)$/, alone: true },
+  { what: "an admin group given by name instead of its object id", stack: "aks", change: { cluster: { aks: { entraIdOnly: true, adminGroupObjectIds: ["aks-admins"] } } }, path: "statefleet:cluster.aks.adminGroupObjectIds[0]", says: /^statefleet:cluster\.aks\.adminGroupObjectIds\[0\]: "aks-admins" is not an Entra ID group object id \(allowed: a uuid .*`az ad group show --group <name> --query id -o tsv`\)$/, alone: true },
+  { what: "a zone listed twice", stack: "aks", change: { cluster: { aks: { zones: ["1", "2", "1"] } } }, path: "statefleet:cluster.aks.zones[2]", says: /"1" is listed twice \(allowed: each zone once/, alone: true },
   { what: "an Entra-ID-only AKS cluster without admin groups", stack: "aks", change: { cluster: { aks: { entraIdOnly: true, adminGroupObjectIds: [] } } }, path: "statefleet:cluster.aks.adminGroupObjectIds", says: /nobody could administer the cluster/, alone: true },
 ];
 
@@ -131,6 +135,59 @@ describe("stack config validation", () => {
     ]);
   });
 
+  it("runs the rules across keys even when other keys fail, so one run lists every problem: the docs' own example", () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, "docs", "config.md"), "utf8");
+    const example = /```\n(Invalid stack config \(2 problems\):\n[\s\S]*?)\n```/.exec(doc)?.[1];
+    expect(example, "docs/config.md shows a two-problem error").to.be.a("string");
+    // The docs' two lines: a value the schema rejects and a rule across keys, found in the same run.
+    const err = (() => {
+      try {
+        parseStackConfig("dev", { redis: { enabled: false }, apps: { stats: { replicas: 0, state: "redis" } } });
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error("accepted");
+    })();
+    expect(err.message).to.equal(example);
+  });
+
+  it("leaves out a rule across keys that would rest on a value it had to set aside", () => {
+    // redis.enabled is not a boolean: "redis needs Redis, but redis.enabled is false" would be judged on the default.
+    const problems = problemsOf({ redis: { enabled: "no" }, storage: { enabled: false }, apps: { stats: { state: "redis" } } });
+    expect(problems.some((p) => p.startsWith("statefleet:redis.enabled: expected boolean")), problems.join("\n")).to.equal(true);
+    expect(problems.filter((p) => p.includes("redis.enabled is false")), "a rule fed the default").to.deep.equal([]);
+    // …while a rule on keys that are fine still speaks (pingpong's shared volume without storage).
+    expect(problems.some((p) => p.startsWith("statefleet:apps.pingpong.state: \"shared-volume\" needs ReadWriteMany storage")), problems.join("\n")).to.equal(true);
+    expect(problems).to.have.length(2);
+  });
+
+  it("names the closest namespace for a misspelt one (statefeet:, stateflet:, StateFleet:), which Pulumi would ignore", () => {
+    const all = (extra: Record<string, unknown>): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries({ ...stackFileConfig("dev"), ...extra })) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+      return out;
+    };
+    const problemsFor = (extra: Record<string, unknown>) => {
+      try {
+        parseAllConfig("dev", all(extra));
+      } catch (e) {
+        expect(e).to.be.instanceOf(ConfigError);
+        return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+      return [];
+    };
+    expect(problemsFor({ "statefeet:apps": { stats: { replicas: 3 } } })).to.deep.equal([
+      'statefeet:apps: unknown namespace "statefeet": did you mean "statefleet:apps"? A key in a namespace nobody reads is ignored without a word (allowed: statefleet:apps; this project\'s keys are statefleet:<key>)',
+    ]);
+    expect(problemsFor({ "stateflet:cluster": {} })[0]).to.match(/^stateflet:cluster: unknown namespace "stateflet": did you mean "statefleet:cluster"\?/);
+    expect(problemsFor({ "StateFleet:redis": {} })[0]).to.match(/did you mean "statefleet:redis"/);
+    expect(problemsFor({ "kubernets:context": "x" })[0]).to.match(/did you mean "kubernetes:context"/);
+    // Listed with the schema's own problems, in one run.
+    expect(problemsFor({ "statefeet:apps": {}, "statefleet:redis": { enabled: "yes" } })).to.have.length(2);
+    // Other namespaces are left to their owners, and real keys still parse.
+    expect(problemsFor({ "azure-native:location": "westeurope", "kubernetes:context": "k3d-x", "myorg:owner": "team-a" })).to.deep.equal([]);
+  });
+
   it("formats the error as one `<key path>: <problem>` line per problem, pointing at the docs", () => {
     try {
       parseStackConfig("dev", merge(devRaw(), { apps: { stats: { replicas: 0 } } }) as Record<string, unknown>);
@@ -155,5 +212,12 @@ describe("stack config validation", () => {
   it("rejects AKS-only keys in the real dev stack file and k3d keys in the real aks stack file", async () => {
     const err = await evaluate("aks", { overrides: { "statefleet:cluster": { k3d: { agents: 1 } } } }).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.contain("statefleet:cluster.k3d: k3d settings in an AKS stack");
+  });
+
+  it("a misspelt namespace fails the program before any resource is registered", async () => {
+    let registered = -1;
+    const err = await evaluate("dev", { overrides: { "statefeet:apps": { stats: { replicas: 3 } } }, onRegister: (n) => (registered = n) }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.contain('statefeet:apps: unknown namespace "statefeet": did you mean "statefleet:apps"?');
+    expect(registered).to.equal(0);
   });
 });
