@@ -3,6 +3,7 @@
  * resource blocks, namespaces. Every component builds pods from these; a second copy
  * of a security context anywhere else is a bug.
  */
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Resources } from "../config/common";
@@ -73,6 +74,35 @@ export function httpProbes(port: Input<number | string>): Pick<K8sInputs.core.v1
 export interface SecretRef {
   name: Input<string>;
   key: string;
+  /** `secretChecksum` of the Secret's data, for the pod templates that read it (secretChecksumAnnotation). */
+  checksum?: pulumi.Output<string>;
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * sha256 of a Secret's data (keys sorted), computed inside the secret and kept a Pulumi secret:
+ * it changes exactly when a value changes, and neither it nor the value shows in a preview.
+ */
+export function secretChecksum(data: Input<Record<string, Input<string>>>): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.output(data).apply((d) => sha256(JSON.stringify(Object.keys(d).sort().map((k) => [k, d[k]])))),
+  );
+}
+
+/** The pod-template annotation that carries the checksum of every Secret the pod reads. */
+export const SECRET_CHECKSUM_ANNOTATION = "statefleet.io/secret-checksum";
+
+/**
+ * `{ statefleet.io/secret-checksum: … }` over the Secrets a pod template consumes ({} for none).
+ * Kubernetes does not restart pods when a Secret they read through env changes; a new value
+ * here changes the template, so a password rotation rolls every consumer onto the new value
+ * in the same `pulumi up` instead of leaving pods split between old and new passwords.
+ */
+export function secretChecksumAnnotation(checksums: readonly (pulumi.Output<string> | undefined)[]): Record<string, pulumi.Output<string>> {
+  const present = checksums.filter((c): c is pulumi.Output<string> => c !== undefined);
+  if (present.length === 0) return {};
+  return { [SECRET_CHECKSUM_ANNOTATION]: pulumi.secret(pulumi.all(present).apply((cs) => sha256(cs.join("\n")))) };
 }
 
 /** An env var read from a Secret, never a literal value. */

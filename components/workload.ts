@@ -19,7 +19,7 @@ import {
   type RedisInfo,
   type RwxClaim,
 } from "./contracts";
-import { containerSecurityContext, envFromSecret, httpProbes, labels, namespaceSelector, podSecurityContext, resourceBlock, selectorLabels } from "./k8s";
+import { containerSecurityContext, envFromSecret, httpProbes, labels, namespaceSelector, podSecurityContext, resourceBlock, secretChecksumAnnotation, selectorLabels } from "./k8s";
 import { istioCustomResource } from "./platform/istio";
 import { serviceMonitor } from "./service-monitor";
 import { NAMESPACES } from "./platform/namespaces";
@@ -273,7 +273,8 @@ export class Workload extends pulumi.ComponentResource {
           selector: { matchLabels: sel },
           strategy: args.singleWriter ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: {
-            metadata: { labels: podLabels },
+            // A rotated Redis password or MongoDB connection string rolls the pods onto it.
+            metadata: { labels: podLabels, annotations: secretChecksumAnnotation([redis?.passwordSecret.checksum, mongo?.urlSecret.checksum]) },
             spec: {
               automountServiceAccountToken: false,
               enableServiceLinks: false,

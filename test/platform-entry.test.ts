@@ -237,7 +237,8 @@ describe("platform entry points and monitoring", () => {
       const am = release(g, "kube-prometheus-stack").inputs.values.alertmanager;
       expect(am.config.route).to.deep.equal({ receiver: "null", routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }] });
       expect(am.config.receivers).to.deep.equal([{ name: "null" }]);
-      expect(am.alertmanagerSpec.secrets).to.deep.equal([]);
+      expect(am.alertmanagerSpec.volumes).to.deep.equal([]);
+      expect(am.alertmanagerSpec.volumeMounts).to.deep.equal([]);
     });
 
     it("parents every platform resource under its component", () => {
@@ -344,10 +345,26 @@ describe("platform entry points and monitoring", () => {
       ]);
       expect(am.config.receivers).to.deep.equal([
         { name: "null" },
-        { name: "oncall", webhook_configs: [{ url_file: "/etc/alertmanager/secrets/alertmanager-oncall/url", send_resolved: true }] },
-        { name: "team", webhook_configs: [{ url_file: "/etc/alertmanager/secrets/alertmanager-team/url", send_resolved: false }] },
+        { name: "oncall", webhook_configs: [{ url_file: "/etc/alertmanager/receivers/alertmanager-oncall/url", send_resolved: true }] },
+        { name: "team", webhook_configs: [{ url_file: "/etc/alertmanager/receivers/alertmanager-team/url", send_resolved: false }] },
       ]);
-      expect(am.alertmanagerSpec.secrets).to.deep.equal(["alertmanager-oncall", "alertmanager-team"]);
+      // Optional volumes, not `secrets:` (required mounts): the first `up` of a fresh stack succeeds
+      // before the Secrets exist (their namespace is created by that `up`), and each url_file lies
+      // in the volume of its Secret.
+      expect(am.alertmanagerSpec.secrets, "required Secret mounts").to.equal(undefined);
+      expect(am.alertmanagerSpec.volumes).to.deep.equal([
+        { name: "receiver-url-0", secret: { secretName: "alertmanager-oncall", optional: true } },
+        { name: "receiver-url-1", secret: { secretName: "alertmanager-team", optional: true } },
+      ]);
+      for (const r of am.config.receivers.slice(1)) {
+        const file: string = r.webhook_configs[0].url_file;
+        const mount = am.alertmanagerSpec.volumeMounts.find((m: { mountPath: string }) => file.startsWith(`${m.mountPath}/`));
+        expect(mount, file).to.not.equal(undefined);
+        const volume = am.alertmanagerSpec.volumes.find((v: { name: string }) => v.name === mount.name);
+        expect(file).to.equal(`${mount.mountPath}/${file.split("/").pop()}`);
+        expect(mount.mountPath.endsWith(`/${volume.secret.secretName}`)).to.equal(true);
+        expect(mount.readOnly).to.equal(true);
+      }
       expect(g.one(NETPOL, "monitoring-allow-alertmanager").inputs.spec.egress[0].ports.map((p: { port: number }) => p.port)).to.deep.equal([443, 80]);
     });
 

@@ -18,6 +18,8 @@ import {
   podSecurityContext,
   resourceBlock,
   selectorLabels,
+  secretChecksum,
+  secretChecksumAnnotation,
   tcpProbe,
   type SecretRef,
 } from "../k8s";
@@ -115,6 +117,7 @@ export function mongoUrlKey(database: MongoAppDatabase): string {
 export class Mongo extends pulumi.ComponentResource implements MongoInfo {
   public readonly urlSecret: SecretRef;
   private readonly urlSecretName: pulumi.Output<string>;
+  private readonly urlChecksum: pulumi.Output<string>;
   public readonly clientLabels: Record<string, string> = { ...CLIENT_LABELS.mongo };
   public readonly ready: pulumi.Resource;
   /** `mongodb://<service>.<namespace>.svc.cluster.local:27017` (no credentials). */
@@ -132,12 +135,13 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
     const rootPassword = pw("root");
     const appPassword = pw("app");
     const exporterPassword = pw("exporter");
+    const authData = pulumi.secret({ "root-password": rootPassword, "app-password": appPassword, "exporter-password": exporterPassword });
     const auth = new k8s.core.v1.Secret(
       `${name}-auth`,
       {
         metadata: { name: `${name}-auth`, namespace: args.namespace, labels: lbl },
         type: "Opaque",
-        stringData: pulumi.secret({ "root-password": rootPassword, "app-password": appPassword, "exporter-password": exporterPassword }),
+        stringData: authData,
       },
       child(),
     );
@@ -161,6 +165,8 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
       child(),
     );
     this.urlSecretName = urlSecret.metadata.name;
+    // Every key holds the same password: one checksum of the whole Secret's data serves them all.
+    this.urlChecksum = secretChecksum(urls);
     this.urlSecret = this.urlSecretFor(MONGO_APP_DATABASE);
 
     const init = new k8s.core.v1.ConfigMap(
@@ -233,7 +239,9 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
           selector: { matchLabels: sel },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
           template: {
-            metadata: { labels: lbl },
+            // The exporter reads its password from env at start; mongod's stored users keep theirs
+            // until changed in the database (docs/operations.md, rotating secrets).
+            metadata: { labels: lbl, annotations: secretChecksumAnnotation([secretChecksum(authData)]) },
             spec: {
               securityContext: podSecurityContext(MONGO_UID, MONGO_UID),
               automountServiceAccountToken: false,
@@ -273,6 +281,6 @@ export class Mongo extends pulumi.ComponentResource implements MongoInfo {
   }
 
   public urlSecretFor(database: MongoAppDatabase): SecretRef {
-    return { name: this.urlSecretName, key: mongoUrlKey(database) };
+    return { name: this.urlSecretName, key: mongoUrlKey(database), checksum: this.urlChecksum };
   }
 }

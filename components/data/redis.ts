@@ -18,6 +18,8 @@ import {
   podSecurityContext,
   resourceBlock,
   selectorLabels,
+  secretChecksum,
+  secretChecksumAnnotation,
   tcpProbe,
   type SecretRef,
 } from "../k8s";
@@ -93,7 +95,7 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
       child(),
     );
     const ownRef: SecretRef = { name: auth.metadata.name, key: "password" };
-    this.passwordSecret = { name: clientAuth.metadata.name, key: "password" };
+    this.passwordSecret = { name: clientAuth.metadata.name, key: "password", checksum: secretChecksum(authData) };
 
     const { headless, service } = dataServices(
       { name, namespace: args.namespace, labels: lbl, selector: sel, portName: "redis", port: REDIS_PORT, exporterPort: monitored ? REDIS_EXPORTER_PORT : undefined },
@@ -159,7 +161,8 @@ export class Redis extends pulumi.ComponentResource implements RedisInfo {
           selector: { matchLabels: sel },
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
           template: {
-            metadata: { labels: lbl },
+            // A new password restarts Redis onto it (it reads requirepass only at start).
+            metadata: { labels: lbl, annotations: secretChecksumAnnotation([secretChecksum(serverAuthData)]) },
             spec: {
               securityContext: podSecurityContext(REDIS_UID, REDIS_GID),
               automountServiceAccountToken: false,

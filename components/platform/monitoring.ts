@@ -8,7 +8,7 @@ import * as random from "@pulumi/random";
 import type { ParsedStack } from "../../config/schema";
 import type { EntryPoints } from "../cluster/types";
 import { PLATFORM_NAMESPACES, type IngressNginxInfo, type IstioInfo, type MonitoringInfo } from "../contracts";
-import { labels, namespace, resourceBlock } from "../k8s";
+import { labels, namespace, resourceBlock, secretChecksum, secretChecksumAnnotation } from "../k8s";
 import { CHARTS, helmRelease } from "./charts";
 import { istioCustomResource } from "./istio";
 import { fromAnywhere, fromNamespaces, platformNetworkPolicies, toAnywhere, toEverything } from "./network-policies";
@@ -22,6 +22,8 @@ export const GRAFANA_SERVICE = `${RELEASE}-grafana`;
 export const PROMETHEUS_URL = `http://${RELEASE}-prometheus.${PLATFORM_NAMESPACES.monitoring}.svc.cluster.local:9090`;
 /** The Secret with Grafana's admin login (keys `admin-user`, `admin-password`). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+/** Where Alertmanager finds the receivers' webhook URL Secrets, one directory per Secret. */
+export const ALERTMANAGER_RECEIVERS_DIR = "/etc/alertmanager/receivers";
 /** Labels Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by, cluster-wide. */
 export const MONITOR_LABELS: Record<string, string> = { "statefleet.io/monitor": "true" };
 /** Label a ConfigMap needs for Grafana's sidecar to load it as a dashboard (any namespace). */
@@ -52,13 +54,19 @@ export function grafanaRootUrl(args: Pick<MonitoringArgs, "host" | "grafanaVia" 
 }
 
 /** Helm values of kube-prometheus-stack (exported for tests and the chart key check). */
-export function monitoringValues(args: MonitoringArgs): Record<string, unknown> {
+export function monitoringValues(args: MonitoringArgs, grafanaAdminChecksum?: pulumi.Output<string>): Record<string, unknown> {
   const s = args.settings;
   const r = s.resources;
   const am = s.alertmanager;
   const small = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } };
   const monitor = { additionalLabels: MONITOR_LABELS };
   const secretNames = [...new Set(am.receivers.map((x) => x.webhookUrlSecret.name))];
+  // Each receiver Secret as an *optional* Secret volume (the operator's `secrets:` list mounts
+  // them as required, so Alertmanager could not start before you create them — and on a fresh
+  // stack the namespace they belong in does not exist before the first `up`). Alertmanager reads
+  // `url_file` when it sends (notify/webhook/webhook.go, v0.34.0): until the Secret exists, sends
+  // to that receiver fail and are retried; once created, the kubelet fills the volume in.
+  const volumeName = (i: number) => `receiver-url-${i}`;
   return {
     // Every object of the chart carries the selector label, so Prometheus keeps scraping the
     // chart's own targets (kubelet, API server, CoreDNS) and loading its default rules.
@@ -110,15 +118,22 @@ export function monitoringValues(args: MonitoringArgs): Record<string, unknown> 
           ...am.receivers.map((x) => ({
             name: x.name,
             // The URL (and any token in it) is read from the mounted Secret; it never passes through Pulumi.
-            webhook_configs: [{ url_file: `/etc/alertmanager/secrets/${x.webhookUrlSecret.name}/${x.webhookUrlSecret.key}`, send_resolved: x.sendResolved }],
+            webhook_configs: [{ url_file: `${ALERTMANAGER_RECEIVERS_DIR}/${x.webhookUrlSecret.name}/${x.webhookUrlSecret.key}`, send_resolved: x.sendResolved }],
           })),
         ],
       },
-      alertmanagerSpec: { resources: resourceBlock(r.alertmanager), secrets: secretNames },
+      alertmanagerSpec: {
+        resources: resourceBlock(r.alertmanager),
+        volumes: secretNames.map((secretName, i) => ({ name: volumeName(i), secret: { secretName, optional: true } })),
+        volumeMounts: secretNames.map((secretName, i) => ({ name: volumeName(i), mountPath: `${ALERTMANAGER_RECEIVERS_DIR}/${secretName}`, readOnly: true })),
+      },
     },
     grafana: {
       enabled: true,
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+      // With existingSecret the chart adds no checksum of it; ours restarts Grafana onto a rotated
+      // password (its database is disposable, so the new admin password applies at start).
+      podAnnotations: secretChecksumAnnotation([grafanaAdminChecksum]),
       "grafana.ini": {
         server: { root_url: grafanaRootUrl(args), serve_from_sub_path: true },
         // The NetworkPolicies give Grafana no internet egress anyway.
@@ -209,12 +224,13 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringIn
 
     const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, child);
     this.grafanaAdminPassword = password.result;
+    const adminData = pulumi.secret({ "admin-user": "admin", "admin-password": password.result });
     const adminSecret = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,
       {
         metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name, labels: labels("grafana", "monitoring") },
         type: "Opaque",
-        stringData: pulumi.secret({ "admin-user": "admin", "admin-password": password.result }),
+        stringData: adminData,
       },
       child,
     );
@@ -222,7 +238,7 @@ export class Monitoring extends pulumi.ComponentResource implements MonitoringIn
     this.release = helmRelease(
       `${name}-release`,
       CHARTS.kubePrometheusStack,
-      { releaseName: RELEASE, namespace: ns.metadata.name, values: monitoringValues(args), timeout: 900 },
+      { releaseName: RELEASE, namespace: ns.metadata.name, values: monitoringValues(args, secretChecksum(adminData)), timeout: 900 },
       { ...child, dependsOn: [ns, nodeNs, adminSecret, ...policies, ...nodePolicies] },
     );
     this.crdsReady = this.release;

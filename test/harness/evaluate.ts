@@ -42,6 +42,8 @@ export interface EvaluateOptions {
   preview?: boolean;
   /** Told how many resources were registered when evaluation ends, also when it throws. */
   onRegister?: (count: number) => void;
+  /** Generated passwords differ with it, as after a rotation (mocks' RandomPassword result). */
+  passwordSeed?: string;
 }
 
 // Parent, dependencies and additionalSecretOutputs are not in MockResourceArgs; read them off the request.
@@ -124,7 +126,7 @@ export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promi
         return { additionalSecretOutputs: ctx.additionalSecretOutputs };
       }, (state) => {
         records[records.length - 1].stored = state;
-      }),
+      }, opts.passwordSeed),
       PROJECT,
       stack,
       preview,

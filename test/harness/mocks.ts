@@ -74,6 +74,8 @@ export function makeMocks(
   preview: boolean,
   onResource: (a: pulumi.runtime.MockResourceArgs) => RegistrationExtras,
   onState: (state: Record<string, unknown>) => void = () => undefined,
+  /** Changes every generated password (as a rotation would), keeping the MOCKSECRET prefix. */
+  passwordSeed = "",
 ): pulumi.runtime.Mocks {
   const unknown = pulumi.runtime.unknownValue;
   return {
@@ -83,7 +85,7 @@ export function makeMocks(
       const id = `${a.name}-id`;
       switch (a.type) {
         case "random:index/randomPassword:RandomPassword":
-          s.result = `${MOCK_SECRET_PREFIX}-${a.name}-${"x".repeat(Math.max(0, (a.inputs.length ?? 32) - 20))}`;
+          s.result = `${MOCK_SECRET_PREFIX}-${passwordSeed}${a.name}-${"x".repeat(Math.max(0, (a.inputs.length ?? 32) - 20))}`;
           break;
         case "random:index/randomString:RandomString":
           s.result = "a1b2c3".slice(0, a.inputs.length ?? 6);
