@@ -8,11 +8,10 @@
  * securityContext block, nginx's `config`, Istio's `meshConfig`): anything below it is accepted.
  * Lists are leaves. No chart code is checked in, only these key lists.
  *
- * Bumping a chart: `fetch` its repository, `git show <tag>:<chart dir>/values.yaml` (Istio: drop the
- * `_internal_defaults_do_not_set.` level; umbrella charts: add each subchart's values.yaml under
- * its name), flatten it the same way (`x.*` for empty maps and for resources, securityContext,
- * labels, annotations, meshConfig, grafana.ini), and write the new file with the paths our values
- * use — a path that is not there is a value the new chart would silently ignore.
+ * Bumping a chart: `scripts/chart-keys.ts` (`npm run chart-keys`) writes the list from the chart's
+ * values.yaml at the new tag and the values the program sets (docs/operations.md, "Upgrading a
+ * pinned chart"); a path that is not in the new values.yaml — a value the new chart would silently
+ * ignore — makes it fail, naming the path.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -62,4 +61,61 @@ export function loadChartKeys(chart: string, version: string): string[] {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+/**
+ * Maps whose children are free-form rather than chart values (Kubernetes resources, security
+ * contexts, labels and annotations, Istio's meshConfig, Grafana's ini file): a path below one is
+ * listed as `<map>.*`. Empty maps in values.yaml are free-form too.
+ */
+export const FREE_FORM_KEYS: ReadonlySet<string> = new Set([
+  "resources",
+  "securityContext",
+  "containerSecurityContext",
+  "podSecurityContext",
+  "labels",
+  "podLabels",
+  "additionalLabels",
+  "commonLabels",
+  "annotations",
+  "podAnnotations",
+  "meshConfig",
+  "grafana.ini",
+]);
+
+const unescapeKey = (k: string) => k.replace(/\\\./g, ".");
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The key list entries for the value paths `used` (dotted, escaped as flattenValuePaths writes
+ * them), resolved against a chart's values tree: the path itself where it ends on a value, or
+ * `<map>.*` where it goes below a free-form map. `missing`: paths the values tree does not have.
+ */
+export function keyListEntries(values: unknown, used: readonly string[]): { keys: string[]; missing: string[] } {
+  const keys = new Set<string>();
+  const missing: string[] = [];
+  for (const p of used) {
+    const segs = segments(p);
+    let node: unknown = values;
+    for (let i = 0; i < segs.length; i++) {
+      const key = unescapeKey(segs[i]);
+      if (!isMap(node) || !(key in node)) {
+        missing.push(p);
+        break;
+      }
+      const child = node[key];
+      const here = segs.slice(0, i + 1).join(".");
+      if (i === segs.length - 1) {
+        keys.add(here);
+        break;
+      }
+      // null stands for "a map you may fill" as often as {} does in values.yaml files.
+      if (child === null || (isMap(child) && (Object.keys(child).length === 0 || FREE_FORM_KEYS.has(key)))) {
+        keys.add(`${here}.*`);
+        break;
+      }
+      node = child;
+    }
+  }
+  return { keys: [...keys].sort(), missing };
 }

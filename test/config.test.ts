@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, parseAllConfig, parseStackConfig } from "../config";
+import { stackSchema } from "../config/schema";
 import { evaluate, merge, REPO_ROOT, stackFileConfig } from "./harness/evaluate";
 
 /** A stack's `statefleet:*` values with the prefix stripped, as the program sees them. */
@@ -219,5 +220,30 @@ describe("stack config validation", () => {
     const err = await evaluate("dev", { overrides: { "statefeet:apps": { stats: { replicas: 3 } } }, onRegister: (n) => (registered = n) }).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.contain('statefeet:apps: unknown namespace "statefeet": did you mean "statefleet:apps"?');
     expect(registered).to.equal(0);
+  });
+
+  it("dev turns on no platform service that none of its enabled variants uses (each costs laptop memory)", () => {
+    const cfg = stackSchema.parse(devRaw());
+    const used = { nginx: false, istio: false, storage: false, redis: false, mongo: false, monitoring: false };
+    // Every enabled block under apps (variants and their parts, e.g. logoutput, shop's services).
+    const visit = (block: unknown) => {
+      if (!block || typeof block !== "object" || Array.isArray(block)) return;
+      const b = block as Record<string, unknown>;
+      if (b.enabled === false) return;
+      const via = (b.exposure as { via?: string } | undefined)?.via;
+      if (via === "ingress-nginx") used.nginx = true;
+      if (via === "istio-gateway") used.istio = true;
+      if (b.state === "shared-volume") used.storage = true;
+      if (b.state === "redis" || b.cache === "redis") used.redis = true;
+      if (b.state === "mongo") used.mongo = true;
+      if (b.dashboards === true || (b.alert as { enabled?: boolean } | undefined)?.enabled === true) used.monitoring = true;
+      for (const [k, v] of Object.entries(b)) if (k !== "exposure") visit(v);
+    };
+    for (const app of Object.values(cfg.apps)) visit(app);
+    if (cfg.apps.api.enabled) used.mongo = true; // api keeps every document in MongoDB
+    if (cfg.apps.sms.enabled) used.istio = true; // its split, stickiness and mirror are Istio routing
+    const on = { nginx: cfg.ingress.nginx.enabled, istio: cfg.istio.enabled, storage: cfg.storage.enabled, redis: cfg.redis.enabled, mongo: cfg.mongo.enabled, monitoring: cfg.monitoring.enabled };
+    const unused = (Object.keys(on) as (keyof typeof on)[]).filter((k) => on[k] && !used[k]);
+    expect(unused, "enabled in Pulumi.dev.yaml but used by no enabled variant").to.deep.equal([]);
   });
 });

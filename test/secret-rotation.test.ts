@@ -38,7 +38,8 @@ const grafanaAnnotation = (g: Graph): string | undefined =>
 describe("secret rotation: pods restart onto a new password", () => {
   let original: Graph;
   let rotated: Graph;
-  before(async () => {
+  before(async function () {
+    this.timeout(240_000); // two whole-program evaluations
     // dev runs Redis (stats, api cache), MongoDB (api) and Grafana: every generated password.
     original = await evaluate("dev");
     rotated = await evaluate("dev", { passwordSeed: "rotated-" });

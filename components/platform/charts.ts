@@ -4,7 +4,8 @@
  * Each version was read from the chart's own repository at the release tag, and the value keys
  * we set are checked against that tag's values.yaml by test/helm-values.test.ts (key lists in
  * test/fixtures/chart-values/<chart>-<version>.keys.txt). Bumping a version means regenerating
- * that list from the new tag, not just editing the number here.
+ * that list from the new tag with scripts/chart-keys.ts (docs/operations.md, "Upgrading a pinned
+ * chart"), not just editing the number here.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
