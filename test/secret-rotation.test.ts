@@ -91,9 +91,13 @@ describe("secret rotation: pods restart onto a new password", () => {
     const documented = [...new Set([...doc.matchAll(/RandomPassword::([a-z0-9-]+)/g)].map((m) => m[1]))].sort();
     const generated = original.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name).sort();
     expect(documented).to.deep.equal(generated);
-    // `urn <name>` greps `::<name>$`: every name the procedure looks up is one resource.
-    const all = [...POD_OWNERS, SECRET, "random:index/randomPassword:RandomPassword"].flatMap((t) => original.ofType(t));
-    for (const m of doc.matchAll(/\$\(urn ([a-z0-9-]+)\)/g)) expect(all.filter((r) => r.name === m[1]), m[1]).to.have.length(1);
+    // `urn <type> <name>` greps `:<type>::<name>$`: every URN the procedure looks up is exactly one resource.
+    const lookups = [...doc.matchAll(/\$\(urn ([A-Za-z]+) ([a-z0-9-]+)\)/g)];
+    expect(lookups.length).to.be.greaterThanOrEqual(5);
+    for (const [, type, name] of lookups) {
+      const all = [...POD_OWNERS, SECRET, "random:index/randomPassword:RandomPassword"].flatMap((t) => original.ofType(t));
+      expect(all.filter((r) => r.type.endsWith(`:${type}`) && r.name === name), `${type} ${name}`).to.have.length(1);
+    }
   });
 
   it("keeps the checksum a Pulumi secret, and no password in plaintext anywhere in a pod owner or the chart values", () => {
