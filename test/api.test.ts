@@ -15,7 +15,7 @@ import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from 
 import type { Graph, Res } from "./harness/graph";
 import { itRejects, stackRaw, type ConfigCase } from "./harness/config-cases";
 import { appContainer, envOf, podOf } from "./harness/pods";
-import { contractProblems } from "./harness/promql";
+import { contractProblems, promqlNames } from "./harness/promql";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
