@@ -23,9 +23,9 @@ export const SHOP_MIN_REPLICAS = 2;
 const serviceSchema = z
   .strictObject({
     /** Fixed replica count; exclusive with `autoscale`. At least 2: a checkout must survive losing a pod. */
-    replicas: z.number().int().min(1).max(50).optional(),
+    replicas: z.number().int().min(SHOP_MIN_REPLICAS).max(50).optional(),
     /** HPA (autoscaling/v2) instead of fixed replicas; `min` ≥ 2. */
-    autoscale: autoscaleSchema.optional(),
+    autoscale: autoscaleSchema.extend({ min: z.number().int().min(SHOP_MIN_REPLICAS).max(100) }).optional(),
     resources: resourcesDefault("50m", "96Mi", "500m", "256Mi"),
   })
   .prefault({});
@@ -115,11 +115,7 @@ export function shopProblems(s: ParsedShop, platform: ShopPlatform, at: string):
   for (const svc of SHOP_SERVICES) {
     const v = s[svc];
     if (v.replicas !== undefined && v.autoscale) p(`${svc}.autoscale`, "set together with replicas (allowed: either replicas or autoscale)");
-    if (v.replicas !== undefined && v.replicas < SHOP_MIN_REPLICAS)
-      p(`${svc}.replicas`, `${v.replicas} is below ${SHOP_MIN_REPLICAS}: every shop service runs at least 2 pods so a checkout survives losing one (allowed: 2–50, or autoscale with min ≥ 2)`);
     if (v.autoscale) {
-      if (v.autoscale.min < SHOP_MIN_REPLICAS)
-        p(`${svc}.autoscale.min`, `${v.autoscale.min} is below ${SHOP_MIN_REPLICAS}: every shop service keeps at least 2 pods so a checkout survives losing one (allowed: 2–100)`);
       if (v.autoscale.min > v.autoscale.max) p(`${svc}.autoscale.min`, `${v.autoscale.min} is above max ${v.autoscale.max} (allowed: min ≤ max)`);
     }
   }

@@ -6,8 +6,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseStackConfig } from "../config";
 import { CLIENT_LABELS } from "../components/contracts";
 import { NAMESPACES } from "../components/platform/namespaces";
@@ -15,7 +13,7 @@ import { evaluate, merge, stackFileConfig, valueOf, type EvaluateOptions } from 
 import type { Graph, Res } from "./harness/graph";
 import { itRejects, stackRaw, type ConfigCase } from "./harness/config-cases";
 import { appContainer, envOf, podOf } from "./harness/pods";
-import { contractProblems, promqlNames } from "./harness/promql";
+import { contractProblems, declaredMetricLabels, promqlNames } from "./harness/promql";
 
 const T = {
   deployment: "kubernetes:apps/v1:Deployment",
@@ -217,15 +215,7 @@ describe("api variant (seed 002) and state: mongo", () => {
 
       it("relies only on labels the app's metrics module declares for the contract's metric families", () => {
         // prom-client: `new Counter|Histogram|Gauge({ name: "…", …, labelNames: [ … ] })` under app/src.
-        const declared = new Map<string, string[]>();
-        const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
-        for (const file of walk(path.join(__dirname, "..", "app", "src"))) {
-          const src = fs.readFileSync(file, "utf8");
-          for (const m of src.matchAll(/new (?:Counter|Histogram|Gauge|Summary)\(\{\s*name:\s*"([a-z_:][a-z0-9_:]*)"([\s\S]*?)\}\)/g)) {
-            const labels = /labelNames:\s*\[([^\]]*)\]/.exec(m[2]);
-            declared.set(m[1], labels ? [...labels[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : []);
-          }
-        }
+        const declared = declaredMetricLabels();
         const familyLabels = (family: string) => {
           const series = Object.keys(CONTRACT_METRICS).filter((k) => k === family || k.replace(/_(bucket|sum|count)$/, "") === family);
           return [...new Set(series.flatMap((k) => CONTRACT_METRICS[k]).filter((l) => l !== "le"))].sort();

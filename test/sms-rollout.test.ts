@@ -299,14 +299,20 @@ describe("the Canary's metric queries: promtool, and a real Prometheus scraping 
       // A first scrape with the zero counters, then traffic, then later scrapes: rate() sees the increase.
       const up = async () => (await prometheus.query("up == 1")).length;
       for (let t = Date.now(); (await up()) < 4; ) { if (Date.now() - t > 20_000) throw new Error("targets not up"); await new Promise((r) => setTimeout(r, 250)); }
-      for (let i = 0; i < 12; i++) {
+      // Traffic keeps coming while we wait, as it does for Flagger: a labelled series is born at its
+      // first observation, so rate() needs two scrapes of it with an increase in between; one burst
+      // that fits between two scrapes (a quick machine) would leave every rate at 0 and the ratio NaN.
+      let i = 0;
+      const round = async () => {
         for (const role of roles) {
           await request(`${role.url}/sms/`, "POST", JSON.stringify({ sms: i % 2 ? "WINNER! claim your free prize now" : "lunch at noon?", guess: "ham" }));
           await request(`${role.url}/sms/`);
         }
-      }
+        i++;
+      };
       for (let t = Date.now(); Number.isNaN(await value(METRIC_QUERIES.successRate, "bad")) || Number.isNaN(await value(METRIC_QUERIES.latencyP99, "good")); ) {
         if (Date.now() - t > 45_000) throw new Error("no rate after 45 s");
+        await round();
         await new Promise((r) => setTimeout(r, 500));
       }
     });

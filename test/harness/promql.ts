@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
 /**
  * What PromQL expressions and /metrics expositions name, for checking dashboards and rules against
  * the metrics the roles really expose; and promtool, Prometheus' own parser.
@@ -89,4 +92,23 @@ export function contractProblems(dash: { panels: { title: string; targets: { exp
     }
   }
   return out;
+}
+
+/**
+ * Every metric family app/src declares with prom-client (`new Counter|Histogram|Gauge|Summary({ name, …, labelNames })`),
+ * with its label names. For a labelled family no scrape has observed yet (an error counter of a healthy process
+ * prints only its `# TYPE` line), these are the labels its samples will carry.
+ */
+export function declaredMetricLabels(appSrc = path.join(__dirname, "..", "..", "app", "src")): Map<string, string[]> {
+  const declared = new Map<string, string[]>();
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+  for (const file of walk(appSrc)) {
+    const src = fs.readFileSync(file, "utf8");
+    for (const m of src.matchAll(/new (?:Counter|Histogram|Gauge|Summary)\(\{\s*name:\s*"([a-z_:][a-z0-9_:]*)"([\s\S]*?)\}\)/g)) {
+      const labels = /labelNames:\s*\[([^\]]*)\]/.exec(m[2] as string);
+      declared.set(m[1] as string, labels ? [...(labels[1] as string).matchAll(/"([^"]+)"/g)].map((x) => x[1] as string) : []);
+    }
+  }
+  return declared;
 }
