@@ -55,43 +55,46 @@ const counter: ShardCodec<number, number> = {
   apply: Math.max,
 };
 
-describe("file store shard: a reader during compaction (in-process, real files)", function () {
-  this.timeout(30_000);
-  const dir = tempDir("shard-read");
-  after(() => dir.remove());
+// Both I/O modes: `local` writes the record synchronously (the pod emptyDir), `network` through the thread pool.
+for (const io of ["local", "network"] as const) {
+  describe(`file store shard (${io} I/O): a reader during compaction (in-process, real files)`, function () {
+    this.timeout(30_000);
+    const dir = tempDir(`shard-read-${io}`);
+    after(() => dir.remove());
 
-  it("never sees less than the last acknowledged count while the writer compacts after every append", async function () {
-    let count = 0;
-    const snapshotFile = path.join(dir.path, "pingpong_counter.w.txt");
-    const { writer } = await ShardWriter.open({ snapshotFile, codec: counter, current: () => count, maxLogBytes: 1 << 20, compactEveryMs: 1000 });
-    await writer.compact();
-    let acked = 0;
-    let done = false;
-    const writing = (async () => {
-      for (let i = 0; i < 150; i++) {
-        count++;
-        await writer.append(count);
-        acked = count;
-        // Appends between compactions, so both the snapshot and the log carry counts.
-        if (i % 3 === 2) await writer.compact();
+    it("never sees less than the last acknowledged count while the writer compacts after every append", async function () {
+      let count = 0;
+      const snapshotFile = path.join(dir.path, "pingpong_counter.w.txt");
+      const { writer } = await ShardWriter.open({ snapshotFile, codec: counter, current: () => count, io, maxLogBytes: 1 << 20, compactEveryMs: 1000 });
+      await writer.compact();
+      let acked = 0;
+      let done = false;
+      const writing = (async () => {
+        for (let i = 0; i < 150; i++) {
+          count++;
+          await writer.append(count);
+          acked = count;
+          // Appends between compactions, so both the snapshot and the log carry counts.
+          if (i % 3 === 2) await writer.compact();
+        }
+        done = true;
+      })();
+      const low: string[] = [];
+      let reads = 0;
+      while (!done) {
+        const before = acked;
+        const seen = await readShard(snapshotFile, counter);
+        if (seen < before) low.push(`read ${seen} after ${before} was acknowledged`);
+        reads++;
       }
-      done = true;
-    })();
-    const low: string[] = [];
-    let reads = 0;
-    while (!done) {
-      const before = acked;
-      const seen = await readShard(snapshotFile, counter);
-      if (seen < before) low.push(`read ${seen} after ${before} was acknowledged`);
-      reads++;
-    }
-    await writing;
-    await writer.close();
-    expect(reads).to.be.greaterThan(20);
-    expect(low, "reads that lost acknowledged counts").to.deep.equal([]);
-    expect(await readShard(snapshotFile, counter)).to.equal(150);
+      await writing;
+      await writer.close();
+      expect(reads).to.be.greaterThan(20);
+      expect(low, "reads that lost acknowledged counts").to.deep.equal([]);
+      expect(await readShard(snapshotFile, counter)).to.equal(150);
+    });
   });
-});
+}
 
 describe("file store log under crashes and compaction (real processes)", function () {
   this.timeout(60_000);

@@ -39,6 +39,36 @@ describe("building blocks", function () {
       expect(await gc.submit(3)).to.equal(3);
     });
 
+    it("runs a chore between two writes, never during one, and ops queued behind it wait for it", async function () {
+      const events: string[] = [];
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const gc = new GroupCommit<number, number>(async (ops) => {
+        events.push(`write ${ops.join(",")} start`);
+        if (ops[0] === 1) await gate;
+        events.push(`write ${ops.join(",")} end`);
+        return ops;
+      });
+      const first = gc.submit(1);
+      const chore = gc.between(async () => {
+        events.push("chore start");
+        await new Promise((r) => setTimeout(r, 20));
+        events.push("chore end");
+      });
+      const later = gc.submit(2);
+      release();
+      await Promise.all([first, chore, later]);
+      expect(events).to.deep.equal(["write 1 start", "write 1 end", "chore start", "chore end", "write 2 start", "write 2 end"]);
+    });
+
+    it("a failed chore fails nothing else", async function () {
+      const gc = new GroupCommit<number, number>(async (ops) => ops);
+      await gc.between(async () => {
+        throw new Error("compaction failed");
+      });
+      expect(await gc.submit(5)).to.equal(5);
+    });
+
     it("close waits for queued work and refuses new work", async function () {
       const gc = new GroupCommit<number, number>(async (ops) => ops);
       const pending = gc.submit(7);
@@ -101,6 +131,14 @@ describe("building blocks", function () {
     it("escapes every HTML-significant character and formats UTC", function () {
       expect(escapeHtml(`<a href="x">'&'</a>`)).to.equal("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
       expect(formatUtc(Date.UTC(2026, 10, 21, 10, 0, 5, 999) * 1000)).to.equal("2026-11-21 10:00:05");
+      for (const c of ["&", "<", ">", '"', "'"]) expect(escapeHtml(`a${c}b`), c).to.not.include(c === "&" ? "a&b" : c);
+      expect(escapeHtml("10.0.0.7, proxy")).to.equal("10.0.0.7, proxy");
+    });
+
+    it("formats each second as its own time, whatever came before (the last second's text is cached)", function () {
+      const base = Date.UTC(2026, 10, 21, 23, 59, 59, 0) * 1000;
+      const seen = [base, base + 999_999, base + 1_000_000, base - 1, base + 500_000].map(formatUtc);
+      expect(seen).to.deep.equal(["2026-11-21 23:59:59", "2026-11-21 23:59:59", "2026-11-22 00:00:00", "2026-11-21 23:59:58", "2026-11-21 23:59:59"]);
     });
   });
 

@@ -23,8 +23,10 @@ export async function start(config: StatsConfig, runtime: Runtime = createRuntim
         const client = clientOr400(request, reply, config.trustProxy);
         if (client === undefined) return reply;
         const json = wantsJson((request.query as Record<string, unknown>).format, request.headers.accept);
-        const { pairs } = await store.hit(client, config.podIp, nowUs());
-        return send(reply, json, { server: config.podIp, client, pairs, nowUs: nowUs() });
+        // The hit's own time is "now" for the page too (what is recent is judged to the second).
+        const at = nowUs();
+        const { pairs } = await store.hit(client, config.podIp, at);
+        return send(reply, json, { server: config.podIp, client, pairs, nowUs: at });
       });
 
       // Read-only: for operators and tests; never counts, always JSON.

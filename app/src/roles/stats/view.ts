@@ -59,15 +59,23 @@ export function renderHtml(view: PageView): string {
   ].join("\n");
 }
 
-/** `YYYY-MM-DD HH:MM:SS` in UTC. */
+/** `YYYY-MM-DD HH:MM:SS` in UTC. The last second's text is kept: under load every page shows it. */
 export function formatUtc(us: number): string {
-  return new Date(Math.floor(us / 1000)).toISOString().slice(0, 19).replace("T", " ");
+  const second = Math.floor(us / 1_000_000);
+  if (second !== lastSecond) {
+    lastSecondText = new Date(second * 1000).toISOString().slice(0, 19).replace("T", " ");
+    lastSecond = second;
+  }
+  return lastSecondText;
 }
+let lastSecond = Number.NaN;
+let lastSecondText = "";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const HTML_SIGNIFICANT = /[&<>"']/;
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  return HTML_SIGNIFICANT.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c) : text;
 }
 
 /**

@@ -67,6 +67,7 @@ export class FilePairStore implements PairStore {
         snapshotFile: this.ownFile,
         codec: pairCodec(this.opts.podName),
         current: () => this.committed,
+        io: this.opts.layout === "pod" ? "local" : "network",
         ...this.opts.log,
       });
       this.committed = state;
