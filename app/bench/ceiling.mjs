@@ -11,8 +11,9 @@
 //   node ceiling.mjs file-pool <port> <dir>   the same with the write through the thread pool
 //                                             too, as a server must do it on a network
 //                                             filesystem (the shared-volume strategy)
-//   node ceiling.mjs redis-lua <port> <url>   the stats role's Lua script, one call per request
-//   node ceiling.mjs redis-incr <port> <url>  pingpong's INCR, one per request
+//   node ceiling.mjs redis-lua <port> <url>   the stats role's Lua script (HITS_LUA), one call per
+//                                             group of requests, grouped as the role groups them
+//   node ceiling.mjs redis-incr <port> <url>  pingpong's INCRBY, one per group of requests
 //
 // It answers GET / with 200 "ok" once the work is durable, like the roles' acknowledgement rule.
 import { Buffer } from "node:buffer";
@@ -46,13 +47,26 @@ async function durableOp() {
   }
   const Redis = require("ioredis");
   const client = new Redis(where, { enableOfflineQueue: true, maxRetriesPerRequest: 0 });
+  // Grouped the way the roles group them: up to REDIS_GROUPS_IN_FLIGHT calls travelling, the
+  // requests that arrive meanwhile share the next call.
+  const { PipelinedGroups } = require(path.join(dist, "state", "group-commit.js"));
+  const { HITS_LUA, REDIS_GROUPS_IN_FLIGHT } = require(path.join(dist, "state", "pairs", "redis-pairs.js"));
   if (kind === "redis-lua") {
-    const { HIT_LUA } = require(path.join(dist, "state", "pairs", "redis-pairs.js"));
-    client.defineCommand("statsHit", { numberOfKeys: 2, lua: HIT_LUA });
+    client.defineCommand("statsHits", { numberOfKeys: 2, lua: HITS_LUA });
     let i = 0;
-    return () => client.statsHit("ceiling:counts", "ceiling:seen", '["127.0.0.1","127.0.0.11"]', Date.now() * 1000 + (i++ % 1000));
+    const groups = new PipelinedGroups(async (ops) => {
+      const view = await client.statsHits("ceiling:counts", "ceiling:seen", ...ops.flatMap((us) => ['["127.0.0.1","127.0.0.11"]', us]));
+      return ops.map(() => view);
+    }, REDIS_GROUPS_IN_FLIGHT);
+    return () => groups.submit(Date.now() * 1000 + (i++ % 1000));
   }
-  if (kind === "redis-incr") return () => client.incr("ceiling:counter");
+  if (kind === "redis-incr") {
+    const groups = new PipelinedGroups(async (ops) => {
+      const after = await client.incrby("ceiling:counter", ops.length);
+      return ops.map((_, k) => after - ops.length + k);
+    }, REDIS_GROUPS_IN_FLIGHT);
+    return () => groups.submit(null);
+  }
   throw new Error(`unknown ceiling kind ${kind} (file, file-pool, redis-lua, redis-incr)`);
 }
 

@@ -3,7 +3,8 @@
 //  - a bare node:http server ("bare"), and
 //  - its FAIR CEILING: a bare node:http server doing the same durable work per request and
 //    nothing else (ceiling.mjs: a group-committed append + fdatasync for the file strategies,
-//    the same Lua script for stats on Redis, INCR for pingpong on Redis),
+//    the same Lua script for stats on Redis, INCRBY for pingpong on Redis, grouped as the roles
+//    group them),
 // all measured in the same run on the same machine, at several connection counts (commit-bound
 // throughput grows with concurrency). Not part of `npm test` (only `--quick` is, as a smoke).
 //
@@ -442,7 +443,7 @@ try {
       "\nvs bare = req/s ÷ the bare node:http server's; vs ceiling = req/s ÷ the same durable work done by a bare server" +
         "\n(ceiling-file: one record per request, one write + fdatasync per group commit, the write synchronous as the pod" +
         "\nstrategy's is on local disk; ceiling-file-pool: the same with the write in the thread pool, as shared-volume does on" +
-        "\na network filesystem; ceiling-redis: the stats Lua script per request; ceiling-redis-incr: INCR per request). Latency = autocannon's per-request time; the count check compares" +
+        "\na network filesystem; ceiling-redis: the stats Lua script, ceiling-redis-incr: INCRBY, each one call per group of requests\nas the roles group them). Latency = autocannon's per-request time; the count check compares" +
         "\nthe role's own count (GET /stats total, GET /pings) before and after the run with the 2xx autocannon received." +
         "\nCPU µs/req = user+system CPU of the target's processes (role or ceiling, plus its redis-server and shared-volume" +
         "\npeers) per 2xx, median round: on a loaded machine it moves far less than req/s.",

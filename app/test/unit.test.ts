@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ENV_VARIABLES, loadConfig, type ApiConfig, type StatsConfig } from "../src/lib/config";
 import { FreshRead } from "../src/state/fresh-read";
-import { GroupCommit } from "../src/state/group-commit";
+import { GroupCommit, PipelinedGroups } from "../src/state/group-commit";
 import { mergePairs } from "../src/state/pairs/merge";
 
 /** In-process checks of the small pieces the process tests rely on. */
@@ -78,6 +78,68 @@ describe("building blocks", function () {
         () => expect.fail("accepted after close"),
         (err: Error) => expect(err.message).to.match(/closed/),
       );
+    });
+  });
+
+  describe("PipelinedGroups", function () {
+    /** A server that answers each call when the test says so, in the order calls were sent. */
+    function server() {
+      const calls: Array<{ ops: number[]; answer: (fail?: boolean) => void }> = [];
+      const send = (ops: number[]) =>
+        new Promise<number[]>((resolve, reject) => calls.push({ ops, answer: (fail) => (fail ? reject(new Error("redis down")) : resolve(ops.map((o) => o * 10))) }));
+      return { calls, send };
+    }
+    const tick = () => new Promise((r) => setImmediate(r));
+
+    it("sends at once while fewer than maxInFlight calls travel, then groups what arrives meanwhile into one call", async function () {
+      const s = server();
+      const groups = new PipelinedGroups<number, number>(s.send, 2);
+      const answers = [1, 2, 3, 4, 5].map((o) => groups.submit(o));
+      await tick();
+      expect(s.calls.map((c) => c.ops), "two travel, the rest wait").to.deep.equal([[1], [2]]);
+      s.calls[0]?.answer();
+      await tick();
+      expect(s.calls.map((c) => c.ops), "3, 4 and 5 share the next call").to.deep.equal([[1], [2], [3, 4, 5]]);
+      s.calls[1]?.answer();
+      s.calls[2]?.answer();
+      expect(await Promise.all(answers)).to.deep.equal([10, 20, 30, 40, 50]);
+    });
+
+    it("rejects only the ops of a failed call; the others get their answers", async function () {
+      const s = server();
+      const groups = new PipelinedGroups<number, number>(s.send, 1);
+      const first = groups.submit(1);
+      const rest = [groups.submit(2), groups.submit(3)];
+      await tick();
+      s.calls[0]?.answer(true);
+      await tick();
+      s.calls[1]?.answer();
+      const settled = await Promise.allSettled([first, ...rest]);
+      expect(settled.map((r) => r.status)).to.deep.equal(["rejected", "fulfilled", "fulfilled"]);
+      expect(s.calls.map((c) => c.ops)).to.deep.equal([[1], [2, 3]]);
+    });
+
+    it("close waits for travelling and queued calls, then refuses new work", async function () {
+      const s = server();
+      const groups = new PipelinedGroups<number, number>(s.send, 1);
+      const pending = [groups.submit(1), groups.submit(2)];
+      let closed = false;
+      const closing = groups.close().then(() => (closed = true));
+      await tick();
+      s.calls[0]?.answer();
+      await tick();
+      expect(closed, "a call is still travelling").to.equal(false);
+      s.calls[1]?.answer();
+      await closing;
+      expect(await Promise.all(pending)).to.deep.equal([10, 20]);
+      await groups.submit(3).then(
+        () => expect.fail("accepted after close"),
+        (err: Error) => expect(err.message).to.match(/closed/),
+      );
+    });
+
+    it("refuses a maxInFlight that is not a positive integer", function () {
+      for (const n of [0, -1, 1.5, Number.NaN]) expect(() => new PipelinedGroups<number, number>(async (ops) => ops, n), String(n)).to.throw(/maxInFlight/);
     });
   });
 

@@ -57,3 +57,56 @@ export class GroupCommit<Op, Result> {
     this.running = undefined;
   }
 }
+
+/**
+ * Groups for a server that runs each call atomically and in the order it was sent (Redis on one
+ * connection): up to `maxInFlight` calls travel at once. At low concurrency a request is sent
+ * at once, never waiting behind another group's round trip; under load the requests that
+ * arrive meanwhile share the next call. (GroupCommit keeps one write at a time: a file needs
+ * its appends in order and its compaction between them.)
+ */
+export class PipelinedGroups<Op, Result> {
+  private queue: Array<{ op: Op; resolve: (r: Result) => void; reject: (e: unknown) => void }> = [];
+  private inFlight = 0;
+  private idle: Array<() => void> = [];
+  private closed = false;
+
+  /** `send` must apply every op or none, and return one result per op, in order. */
+  constructor(
+    private readonly send: (ops: Op[]) => Promise<Result[]>,
+    private readonly maxInFlight: number,
+  ) {
+    if (!(Number.isInteger(maxInFlight) && maxInFlight >= 1)) throw new Error(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+  }
+
+  submit(op: Op): Promise<Result> {
+    if (this.closed) return Promise.reject(new Error("store is closed"));
+    const promise = new Promise<Result>((resolve, reject) => this.queue.push({ op, resolve, reject }));
+    this.pump();
+    return promise;
+  }
+
+  /** Refuses new work and waits until every queued and travelling call has settled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const group = this.queue.splice(0);
+      this.inFlight++;
+      Promise.resolve()
+        .then(() => this.send(group.map((g) => g.op)))
+        .then(
+          (results) => group.forEach((g, i) => g.resolve(results[i] as Result)),
+          (err: unknown) => group.forEach((g) => g.reject(err)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.inFlight === 0 && this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
+        });
+    }
+  }
+}

@@ -1,12 +1,19 @@
 import type Redis from "ioredis";
 import { guard, type StoreContext } from "../errors";
+import { PipelinedGroups } from "../group-commit";
+import { REDIS_GROUPS_IN_FLIGHT } from "../pairs/redis-pairs";
 import { closeRedis, redisAnswers } from "../redis-client";
 import type { CounterStore } from "../types";
 
-/** The ping-pong counter as one Redis key: INCR is atomic, so any number of replicas is safe. */
+/**
+ * The ping-pong counter as one Redis key: INCRBY is atomic, so any number of replicas is safe.
+ * Increments that arrive while calls are travelling share the next one (INCRBY n hands out n
+ * consecutive numbers), as the stats hits do.
+ */
 export class RedisCounterStore implements CounterStore {
   readonly name = "redis";
   private readonly key: string;
+  private readonly batcher = new PipelinedGroups<null, number>((ops) => this.incrementBy(ops.length), REDIS_GROUPS_IN_FLIGHT);
 
   constructor(
     private readonly client: Redis,
@@ -17,8 +24,13 @@ export class RedisCounterStore implements CounterStore {
   }
 
   increment(): Promise<number> {
-    // INCR answers the value after the increment; the request gets the value before it.
-    return guard(this.ctx, "increment", async () => (await this.client.incr(this.key)) - 1);
+    return guard(this.ctx, "increment", () => this.batcher.submit(null));
+  }
+
+  /** INCRBY answers the value after the increments; the group's requests get the n before it. */
+  private async incrementBy(n: number): Promise<number[]> {
+    const after = await this.client.incrby(this.key, n);
+    return Array.from({ length: n }, (_, i) => after - n + i);
   }
 
   read(): Promise<number> {
@@ -34,7 +46,8 @@ export class RedisCounterStore implements CounterStore {
     return redisAnswers(this.client);
   }
 
-  close(): Promise<void> {
-    return closeRedis(this.client);
+  async close(): Promise<void> {
+    await this.batcher.close();
+    await closeRedis(this.client);
   }
 }

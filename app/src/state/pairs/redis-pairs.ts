@@ -1,6 +1,6 @@
 import type Redis from "ioredis";
 import { guard, type StoreContext } from "../errors";
-import { GroupCommit } from "../group-commit";
+import { PipelinedGroups } from "../group-commit";
 import { closeRedis, redisAnswers } from "../redis-client";
 import type { HitResult, Pair, PairStore } from "../types";
 import { pairKey } from "./merge";
@@ -39,6 +39,9 @@ ${VIEW_LUA}`;
 
 export const LIST_LUA = VIEW_LUA;
 
+/** Script calls travelling at once per replica (measured with `npm run bench`, docs/app.md). */
+export const REDIS_GROUPS_IN_FLIGHT = 2;
+
 type ScriptedRedis = Redis & {
   statsHits(counts: string, seen: string, ...memberAndUs: Array<string | number>): Promise<string[]>;
   statsList(counts: string, seen: string): Promise<string[]>;
@@ -52,10 +55,11 @@ interface Hit {
 /**
  * Pairs in two Redis keys: a hash of counts (HINCRBY) and a sorted set of last-hit times
  * (ZADD GT keeps the latest even when replicas' hits arrive out of order). One Lua script
- * counts the hits and reads the page's view atomically, in one round trip. Hits that arrive
- * while a script is running are grouped into the next call (GroupCommit), so under load the
- * view — the expensive part, every pair — is read once per group instead of once per request;
- * each request still gets a view that includes its own hit. ioredis sends EVALSHA and falls
+ * counts the hits and reads the page's view atomically, in one round trip. Up to
+ * REDIS_GROUPS_IN_FLIGHT calls travel at once; hits that arrive meanwhile are grouped into the
+ * next call (PipelinedGroups), so under load the view — the expensive part, every pair — is read
+ * once per group instead of once per request, and at low load nobody waits for another
+ * request's round trip. Each request still gets a view that includes its own hit. ioredis sends EVALSHA and falls
  * back to EVAL once when the server does not know the script (e.g. after a restart).
  */
 export class RedisPairStore implements PairStore {
@@ -63,7 +67,7 @@ export class RedisPairStore implements PairStore {
   private readonly countsKey: string;
   private readonly seenKey: string;
   private readonly client: ScriptedRedis;
-  private readonly batcher = new GroupCommit<Hit, Pair[]>((hits) => this.commit(hits));
+  private readonly batcher = new PipelinedGroups<Hit, Pair[]>((hits) => this.commit(hits), REDIS_GROUPS_IN_FLIGHT);
 
   constructor(
     client: Redis,
