@@ -39,6 +39,36 @@ describe("building blocks", function () {
       expect(await gc.submit(3)).to.equal(3);
     });
 
+    it("runs a chore between two writes, never during one, and ops queued behind it wait for it", async function () {
+      const events: string[] = [];
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const gc = new GroupCommit<number, number>(async (ops) => {
+        events.push(`write ${ops.join(",")} start`);
+        if (ops[0] === 1) await gate;
+        events.push(`write ${ops.join(",")} end`);
+        return ops;
+      });
+      const first = gc.submit(1);
+      const chore = gc.between(async () => {
+        events.push("chore start");
+        await new Promise((r) => setTimeout(r, 20));
+        events.push("chore end");
+      });
+      const later = gc.submit(2);
+      release();
+      await Promise.all([first, chore, later]);
+      expect(events).to.deep.equal(["write 1 start", "write 1 end", "chore start", "chore end", "write 2 start", "write 2 end"]);
+    });
+
+    it("a failed chore fails nothing else", async function () {
+      const gc = new GroupCommit<number, number>(async (ops) => ops);
+      await gc.between(async () => {
+        throw new Error("compaction failed");
+      });
+      expect(await gc.submit(5)).to.equal(5);
+    });
+
     it("close waits for queued work and refuses new work", async function () {
       const gc = new GroupCommit<number, number>(async (ops) => ops);
       const pending = gc.submit(7);

@@ -6,6 +6,7 @@
  */
 export class GroupCommit<Op, Result> {
   private queue: Array<{ op: Op; resolve: (r: Result) => void; reject: (e: unknown) => void }> = [];
+  private chores: Array<() => Promise<void>> = [];
   private running: Promise<void> | undefined;
   private closed = false;
 
@@ -17,6 +18,17 @@ export class GroupCommit<Op, Result> {
     const promise = new Promise<Result>((resolve, reject) => this.queue.push({ op, resolve, reject }));
     this.running ??= this.drain();
     return promise;
+  }
+
+  /**
+   * Runs `chore` between two writes, never during one (e.g. compaction, which must not
+   * interleave with an append). Queued operations wait for it. Its failure is its own.
+   */
+  between(chore: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.chores.push(() => chore().catch(() => undefined).then(resolve)));
+    this.running ??= this.drain();
+    return done;
   }
 
   /** Operations queued for the next write (0: nobody is waiting). */
@@ -31,7 +43,9 @@ export class GroupCommit<Op, Result> {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.chores.length > 0) {
+      for (const chore of this.chores.splice(0)) await chore();
+      if (this.queue.length === 0) continue;
       const batch = this.queue.splice(0);
       try {
         const results = await this.commit(batch.map((b) => b.op));

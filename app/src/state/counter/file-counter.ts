@@ -10,6 +10,12 @@ import type { CounterStore } from "../types";
 /** The course's file name (exercise 1.11); the `pod` strategy keeps it. */
 export const COUNTER_FILE = "pingpong_counter.txt";
 const SHARD_RE = /^pingpong_counter\.(.+)\.txt$/;
+/**
+ * `pod`: how long pingpong must be idle before the course's pingpong_counter.txt is brought up
+ * to date (a compaction). Right after every batch that left nobody queued was measured to cost
+ * a compaction (two atomic file replacements, four fsyncs) every few batches under steady load.
+ */
+export const IDLE_SNAPSHOT_MS = 200;
 const shardName = (podName: string): string => `pingpong_counter.${podName}.txt`;
 
 export interface FileCounterOptions {
@@ -39,6 +45,7 @@ export class FileCounterStore implements CounterStore {
   private readonly batcher = new GroupCommit<null, number>((ops) => this.commit(ops.length));
   private readonly others: FreshRead<number>;
   private writer: ShardWriter<number, number> | undefined;
+  private idleSnapshot: NodeJS.Timeout | undefined;
 
   static async open(opts: FileCounterOptions): Promise<FileCounterStore> {
     const store = new FileCounterStore(opts);
@@ -95,6 +102,7 @@ export class FileCounterStore implements CounterStore {
 
   /** Waits for queued increments, then folds the log into the snapshot. */
   async close(): Promise<void> {
+    clearTimeout(this.idleSnapshot);
     await this.batcher.close();
     await this.writer?.close();
     this.writer = undefined;
@@ -110,11 +118,29 @@ export class FileCounterStore implements CounterStore {
     const next = this.own + n;
     await writer.append(next);
     this.own = next;
-    // `pod` keeps the course's pingpong_counter.txt holding the count whenever pingpong is
-    // idle (nobody queued behind this batch); under load the log alone carries the count.
     // The batch is durable already: a failed compaction keeps the valid log and is retried.
-    if (writer.compactionDue || (this.opts.layout === "pod" && this.batcher.waiting === 0)) await writer.compact().catch(() => undefined);
+    if (writer.compactionDue) await writer.compact().catch(() => undefined);
+    else if (this.opts.layout === "pod") this.snapshotWhenIdle();
     return Array.from({ length: n }, (_, i) => base + i);
+  }
+
+  /**
+   * `pod` keeps the course's pingpong_counter.txt holding the count once pingpong has been idle
+   * for IDLE_SNAPSHOT_MS; under load the log alone carries it (every read replays it).
+   */
+  private snapshotWhenIdle(): void {
+    // One timer, pushed back by every batch (refresh is far cheaper than a new timer per batch).
+    if (this.idleSnapshot) {
+      this.idleSnapshot.refresh();
+      return;
+    }
+    this.idleSnapshot = setTimeout(() => {
+      this.idleSnapshot = undefined;
+      void this.batcher.between(async () => {
+        if (this.writer && this.batcher.waiting === 0) await this.writer.compact();
+      });
+    }, IDLE_SNAPSHOT_MS);
+    this.idleSnapshot.unref();
   }
 
   private async sumOtherShards(): Promise<number> {
