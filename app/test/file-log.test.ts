@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ShardWriter, encodeLine, readShard, replayLog, type ShardCodec } from "../src/state/shard-log";
+import { ShardDirectory, ShardFollower, ShardWriter, encodeLine, logFileOf, readShard, replayLog, type ShardCodec } from "../src/state/shard-log";
 import { mayHaveCounted, sustained } from "./helpers/load";
 import { waitFor } from "./helpers/net";
 import { RoleProcess, runToExit } from "./helpers/role";
@@ -95,6 +95,134 @@ for (const io of ["local", "network"] as const) {
     });
   });
 }
+
+describe("file store shard followed by another replica (in-process, real files)", function () {
+  this.timeout(30_000);
+  const dir = tempDir("shard-follow");
+  after(() => dir.remove());
+  let n = 0;
+  /** A fresh shard with its writer; `count` is what the writer has acknowledged. */
+  const shard = async () => {
+    const snapshotFile = path.join(dir.path, `pingpong_counter.f${n++}.txt`);
+    const s = { snapshotFile, count: 0, writer: undefined as unknown as ShardWriter<number, number> };
+    ({ writer: s.writer } = await ShardWriter.open({ snapshotFile, codec: counter, current: () => s.count, io: "network", maxLogBytes: 1 << 20, compactEveryMs: 3_600_000 }));
+    await s.writer.compact();
+    return s;
+  };
+
+  it("reads what a full read of the shard gives after every append and compaction (one follower, read again and again)", async function () {
+    const s = await shard();
+    const follower = new ShardFollower(s.snapshotFile, counter);
+    // A fixed mix of appends, compactions and reads (xorshift, so a failure replays the same way).
+    let x = 0x2545f491;
+    const mismatches: string[] = [];
+    for (let step = 0; step < 400; step++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      const op = (x >>> 0) % 10;
+      if (op < 6) await s.writer.append(++s.count);
+      else if (op < 7) await s.writer.compact();
+      const [followed, full] = [await follower.read(), await readShard(s.snapshotFile, counter)];
+      if (followed !== s.count || full !== s.count) mismatches.push(`step ${step}: follower ${followed}, full read ${full}, acknowledged ${s.count}`);
+    }
+    await s.writer.close();
+    expect(s.count).to.be.greaterThan(200);
+    expect(mismatches).to.deep.equal([]);
+  });
+
+  it("never sees less than the last acknowledged count while the writer appends and compacts concurrently", async function () {
+    const s = await shard();
+    const follower = new ShardFollower(s.snapshotFile, counter);
+    let acked = 0;
+    let done = false;
+    const writing = (async () => {
+      for (let i = 0; i < 300; i++) {
+        await s.writer.append(++s.count);
+        acked = s.count;
+        if (i % 7 === 6) await s.writer.compact();
+      }
+      done = true;
+    })();
+    const low: string[] = [];
+    let reads = 0;
+    while (!done) {
+      const before = acked;
+      const seen = await follower.read();
+      if (seen < before) low.push(`read ${seen} after ${before} was acknowledged`);
+      reads++;
+    }
+    await writing;
+    expect(reads).to.be.greaterThan(20);
+    expect(low, "reads that lost acknowledged counts").to.deep.equal([]);
+    expect(await follower.read()).to.equal(300);
+  });
+
+  it("leaves a torn last record for the next read and counts it once it is whole", async function () {
+    const s = await shard();
+    const follower = new ShardFollower(s.snapshotFile, counter);
+    for (let i = 0; i < 5; i++) await s.writer.append(++s.count);
+    expect(await follower.read()).to.equal(5);
+    const line = encodeLine("6");
+    appendFileSync(logFileOf(s.snapshotFile), line.slice(0, 6));
+    expect(await follower.read(), "a half-written record is not counted").to.equal(5);
+    appendFileSync(logFileOf(s.snapshotFile), line.slice(6));
+    expect(await follower.read(), "the record, once whole").to.equal(6);
+    appendFileSync(logFileOf(s.snapshotFile), encodeLine("7"));
+    expect(await follower.read(), "and the ones after it").to.equal(7);
+  });
+
+  it("falls back to a full read when the log is shorter than what it read (truncated in place), or gone", async function () {
+    const s = await shard();
+    const follower = new ShardFollower(s.snapshotFile, counter);
+    for (let i = 0; i < 4; i++) await s.writer.append(++s.count);
+    expect(await follower.read()).to.equal(4);
+    await s.writer.close();
+    // close() compacted: snapshot 4, empty log. Now a log that restarts on the same file.
+    appendFileSync(logFileOf(s.snapshotFile), encodeLine("9") + encodeLine("10"));
+    expect(await follower.read()).to.equal(10);
+    truncateSync(logFileOf(s.snapshotFile), 0);
+    appendFileSync(logFileOf(s.snapshotFile), encodeLine("8"));
+    expect(await follower.read(), "the same inode, shorter than before: read again from the start").to.equal(8);
+    rmSync(logFileOf(s.snapshotFile));
+    expect(await follower.read(), "no log: the snapshot").to.equal(4);
+    writeFileSync(logFileOf(s.snapshotFile), encodeLine("12"));
+    expect(await follower.read(), "a log again").to.equal(12);
+  });
+
+  it("refuses a log damaged before a valid record in the part appended since the last read", async function () {
+    const s = await shard();
+    const follower = new ShardFollower(s.snapshotFile, counter);
+    await s.writer.append(++s.count);
+    expect(await follower.read()).to.equal(1);
+    appendFileSync(logFileOf(s.snapshotFile), `${encodeLine("2").replace(/^./, "z")}${encodeLine("3")}`);
+    let err: unknown;
+    await follower.read().catch((e: unknown) => (err = e));
+    expect(String(err)).to.match(/corrupt before its last record/);
+  });
+
+  it("a directory of shards: a shard that appears is counted, one that is removed no longer is, our own never", async function () {
+    const sub = path.join(dir.path, "dir");
+    mkdirSync(sub);
+    const re = /^pingpong_counter\.(.+)\.txt$/;
+    const own = path.join(sub, "pingpong_counter.me.txt");
+    writeFileSync(own, "1000\n");
+    writeFileSync(path.join(sub, "pingpong_counter.a.txt"), "3\n");
+    writeFileSync(logFileOf(path.join(sub, "pingpong_counter.b.txt")), encodeLine("5"));
+    writeFileSync(path.join(sub, "unrelated.txt"), "77\n");
+    const shards = new ShardDirectory({ dir: sub, snapshotName: re, codec: counter, skip: own });
+    const sum = async () => (await shards.read()).reduce((a, b) => a + b, 0);
+    expect(await sum(), "a (snapshot only) + b (log only)").to.equal(8);
+    writeFileSync(path.join(sub, "pingpong_counter.c.txt"), "10\n");
+    expect(await sum(), "c appeared").to.equal(18);
+    appendFileSync(logFileOf(path.join(sub, "pingpong_counter.b.txt")), encodeLine("6"));
+    expect(await sum(), "b grew").to.equal(19);
+    rmSync(logFileOf(path.join(sub, "pingpong_counter.b.txt")));
+    expect(await sum(), "b removed").to.equal(13);
+    writeFileSync(logFileOf(path.join(sub, "pingpong_counter.b.txt")), encodeLine("2"));
+    expect(await sum(), "b back, read from its start").to.equal(15);
+    const everything = new ShardDirectory({ dir: sub, snapshotName: re, codec: counter });
+    expect((await everything.read()).reduce((a, b) => a + b, 0), "without skip: our own too").to.equal(1015);
+  });
+});
 
 describe("file store log under crashes and compaction (real processes)", function () {
   this.timeout(60_000);

@@ -114,18 +114,8 @@ async function statIfExists(file: string): Promise<BigIntStats | undefined> {
  * could undercount is an old snapshot with the new log, and that is exactly when the snapshot
  * changed under the read: then read again.
  */
-export async function readShard<S, R>(snapshotFile: string, codec: ShardCodec<S, R>): Promise<S> {
-  const logFile = logFileOf(snapshotFile);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const before = identity(await statIfExists(snapshotFile));
-    const [snapshot, log] = await Promise.all([readIfExists(snapshotFile), readIfExists(logFile)]);
-    if (identity(await statIfExists(snapshotFile)) !== before) continue;
-    let state = codec.parseSnapshot(snapshot, snapshotFile);
-    // A reader never truncates: a torn tail is a batch still being written (or never acknowledged).
-    for (const r of log === undefined ? [] : replayLog(log, codec.decodeRecord, logFile).records) state = codec.apply(state, r);
-    return state;
-  }
-  throw new Error(`${snapshotFile} kept changing while being read (compacting in a loop?)`);
+export function readShard<S, R>(snapshotFile: string, codec: ShardCodec<S, R>): Promise<S> {
+  return new ShardFollower(snapshotFile, codec).read();
 }
 
 export interface ShardWriterOptions<S, R> {
@@ -153,6 +143,125 @@ export interface ShardWriterOptions<S, R> {
  * compacting (a fresh snapshot, a fresh empty log), and keeps the log open for appends.
  * Callers serialise `append` and `compact` (the group commit does).
  */
+/**
+ * Follows another writer's shard from read to read: the snapshot is read and parsed again only
+ * when it was replaced, and of the log only the bytes appended since the last read are read.
+ * The state is the same `readShard` gives (records are absolute and the state is their pointwise
+ * maximum, so folding the new records into the previous state equals replaying them all), but a
+ * read costs what was appended since the last one, not the whole log: a replica that shows every
+ * shard on each page no longer re-parses up to `maxLogBytes` of its peers' logs per batch
+ * (measured in `npm run bench`, shared-volume; docs/state-strategies.md).
+ *
+ * Anything unexpected — the snapshot replaced (a compaction), a different log file, a log shorter
+ * than what was read — falls back to a full `readShard`-style read. The returned state belongs to
+ * the follower: read it before the next `read()`, do not change it.
+ */
+export class ShardFollower<S, R> {
+  private readonly logFile: string;
+  private seen: { snapshot: string; log: bigint | undefined; offset: number; state: S } | undefined;
+
+  constructor(
+    private readonly snapshotFile: string,
+    private readonly codec: ShardCodec<S, R>,
+  ) {
+    this.logFile = logFileOf(snapshotFile);
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Reads run one after the other (each starts after the call), never interleaved. */
+  read(): Promise<S> {
+    const next = this.queue.then(async () => {
+      const seen = this.seen;
+      const state = seen && (await this.advance(seen));
+      return state ?? this.readAll();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The new records on top of the last read, or undefined when only a full read will do. */
+  private async advance(seen: NonNullable<ShardFollower<S, R>["seen"]>): Promise<S | undefined> {
+    if (identity(await statIfExists(this.snapshotFile)) !== seen.snapshot) return undefined;
+    const log = await readLogFrom(this.logFile, seen.offset);
+    if (log?.ino !== seen.log || (log !== undefined && log.size < seen.offset)) return undefined;
+    // The snapshot is still the one the earlier read paired with this log (see readShard).
+    if (identity(await statIfExists(this.snapshotFile)) !== seen.snapshot) return undefined;
+    if (log === undefined || log.text.length === 0) return seen.state;
+    // A reader never truncates: a torn tail is a batch still being written; it is read again next time.
+    const replay = replayLog(log.text, this.codec.decodeRecord, this.logFile);
+    for (const r of replay.records) seen.state = this.codec.apply(seen.state, r);
+    seen.offset += replay.validBytes;
+    return seen.state;
+  }
+
+  private async readAll(): Promise<S> {
+    this.seen = undefined;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const before = identity(await statIfExists(this.snapshotFile));
+      const [snapshot, log] = await Promise.all([readIfExists(this.snapshotFile), readLogFrom(this.logFile, 0)]);
+      if (identity(await statIfExists(this.snapshotFile)) !== before) continue;
+      let state = this.codec.parseSnapshot(snapshot, this.snapshotFile);
+      const replay = log === undefined ? undefined : replayLog(log.text, this.codec.decodeRecord, this.logFile);
+      for (const r of replay?.records ?? []) state = this.codec.apply(state, r);
+      this.seen = { snapshot: before, log: log?.ino, offset: replay?.validBytes ?? 0, state };
+      return state;
+    }
+    throw new Error(`${this.snapshotFile} kept changing while being read (compacting in a loop?)`);
+  }
+}
+
+/**
+ * Every shard in a directory (but one's own), each followed by a `ShardFollower`: what a
+ * shared-volume replica reads to show its peers' counts. Shards that appear are picked up,
+ * shards that disappear are forgotten. Each returned state is valid until the next `read()`.
+ */
+export class ShardDirectory<S, R> {
+  private readonly followers = new Map<string, ShardFollower<S, R>>();
+
+  constructor(
+    private readonly opts: { dir: string; snapshotName: RegExp; codec: ShardCodec<S, R>; skip?: string },
+  ) {}
+
+  async read(): Promise<S[]> {
+    const files = (await shardFiles(this.opts.dir, this.opts.snapshotName)).filter((f) => f !== this.opts.skip);
+    const states: S[] = [];
+    for (const file of files) {
+      let follower = this.followers.get(file);
+      if (!follower) this.followers.set(file, (follower = new ShardFollower(file, this.opts.codec)));
+      states.push(await follower.read());
+    }
+    for (const file of this.followers.keys()) if (!files.includes(file)) this.followers.delete(file);
+    return states;
+  }
+}
+
+/** The log's bytes from `offset` to its end, with the file's inode and size (undefined: no log). */
+async function readLogFrom(file: string, offset: number): Promise<{ ino: bigint; size: number; text: string } | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    const st = await handle.stat({ bigint: true });
+    const size = Number(st.size);
+    if (size <= offset) return { ino: st.ino, size, text: "" };
+    const buf = Buffer.allocUnsafe(size - offset);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return { ino: st.ino, size, text: buf.toString("utf8", 0, got) };
+  } finally {
+    await handle.close();
+  }
+}
+
 export class ShardWriter<S, R> {
   private handle: fs.FileHandle | undefined;
   private bytes = 0;

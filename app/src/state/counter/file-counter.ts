@@ -4,7 +4,7 @@ import type { LogBounds } from "../../lib/config";
 import { StoreUnavailableError, guard, reasonOf, withTimeout, type StoreContext } from "../errors";
 import { FreshRead } from "../fresh-read";
 import { GroupCommit } from "../group-commit";
-import { ShardWriter, readShard, shardFiles, type ShardCodec } from "../shard-log";
+import { ShardDirectory, ShardFollower, ShardWriter, type ShardCodec } from "../shard-log";
 import type { CounterStore } from "../types";
 
 /** The course's file name (exercise 1.11); the `pod` strategy keeps it. */
@@ -44,6 +44,10 @@ export class FileCounterStore implements CounterStore {
   private readonly ownFile: string;
   private readonly batcher = new GroupCommit<null, number>((ops) => this.commit(ops.length));
   private readonly others: FreshRead<number>;
+  /** shared-volume: every shard but our own (a read-only reader: every shard), read incrementally. */
+  private readonly shards: ShardDirectory<number, number>;
+  /** pod, read-only (logoutput): the pod file, read incrementally. */
+  private readonly ownShard: ShardFollower<number, number>;
   private writer: ShardWriter<number, number> | undefined;
   private idleSnapshot: NodeJS.Timeout | undefined;
 
@@ -56,6 +60,8 @@ export class FileCounterStore implements CounterStore {
   private constructor(private readonly opts: FileCounterOptions) {
     this.name = opts.layout;
     this.ownFile = path.join(opts.dir, opts.layout === "pod" ? COUNTER_FILE : shardName(opts.podName));
+    this.shards = new ShardDirectory({ dir: opts.dir, snapshotName: SHARD_RE, codec: counterCodec, skip: opts.readOnly ? undefined : this.ownFile });
+    this.ownShard = new ShardFollower(this.ownFile, counterCodec);
     this.others = new FreshRead(() => this.sumOtherShards());
   }
 
@@ -85,7 +91,7 @@ export class FileCounterStore implements CounterStore {
   read(): Promise<number> {
     return guard(this.opts.ctx, "read", async () => {
       if (this.opts.layout === "shared-volume") return (await this.others.get()) + (this.opts.readOnly ? 0 : this.own);
-      return this.opts.readOnly ? readShard(this.ownFile, counterCodec) : this.own;
+      return this.opts.readOnly ? this.ownShard.read() : this.own;
     });
   }
 
@@ -144,13 +150,9 @@ export class FileCounterStore implements CounterStore {
   }
 
   private async sumOtherShards(): Promise<number> {
-    let total = 0;
-    for (const file of await shardFiles(this.opts.dir, SHARD_RE)) {
-      if (!this.opts.readOnly && file === this.ownFile) continue;
-      total += await readShard(file, counterCodec);
-    }
-    return total;
+    return (await this.shards.read()).reduce((a, b) => a + b, 0);
   }
+
 }
 
 /** Records are the count after their batch; the snapshot is the course's plain number. */

@@ -5,7 +5,7 @@ import type { LogBounds } from "../../lib/config";
 import { StoreUnavailableError, guard, reasonOf, withTimeout, type StoreContext } from "../errors";
 import { FreshRead } from "../fresh-read";
 import { GroupCommit } from "../group-commit";
-import { ShardWriter, readShard, shardFiles, type ShardCodec } from "../shard-log";
+import { ShardDirectory, ShardWriter, type ShardCodec } from "../shard-log";
 import type { HitResult, Pair, PairStore } from "../types";
 import { mergePairs, pairKey, sortPairs } from "./merge";
 
@@ -46,6 +46,8 @@ export class FilePairStore implements PairStore {
   private readonly ownFile: string;
   private readonly batcher = new GroupCommit<Hit, Pair>((hits) => this.commit(hits));
   private readonly others: FreshRead<Pair[]>;
+  /** The other replicas' shards, each read incrementally (only what was appended since the last read). */
+  private readonly otherShards: ShardDirectory<PairState, Pair[]>;
   private writer: ShardWriter<PairState, Pair[]> | undefined;
 
   static async open(opts: FilePairOptions): Promise<FilePairStore> {
@@ -57,6 +59,7 @@ export class FilePairStore implements PairStore {
   private constructor(private readonly opts: FilePairOptions) {
     this.name = opts.layout;
     this.ownFile = path.join(opts.dir, opts.layout === "pod" ? POD_FILE : shardName(opts.podName));
+    this.otherShards = new ShardDirectory({ dir: opts.dir, snapshotName: SHARD_RE, codec: pairCodec(opts.podName), skip: this.ownFile });
     this.others = new FreshRead(() => this.readOtherShards());
   }
 
@@ -142,13 +145,7 @@ export class FilePairStore implements PairStore {
   }
 
   private async readOtherShards(): Promise<Pair[]> {
-    const pairs: Pair[] = [];
-    const codec = pairCodec(this.opts.podName);
-    for (const file of await shardFiles(this.opts.dir, SHARD_RE)) {
-      if (file === this.ownFile) continue;
-      pairs.push(...(await readShard(file, codec)).values());
-    }
-    return pairs;
+    return (await this.otherShards.read()).flatMap((state) => [...state.values()]);
   }
 }
 
