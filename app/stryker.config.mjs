@@ -18,10 +18,13 @@ const APP_TESTS = readdirSync(new URL("test", import.meta.url))
   .sort((a, b) => Number(QUICK.includes(b)) - Number(QUICK.includes(a)) || a.localeCompare(b))
   .map((f) => `test/${f}`);
 
-/** @type {Record<string, { mutate: string[]; spec: string[] }>} */
+/** @type {Record<string, { mutate: string[]; spec: string[]; grep?: string }>} */
 export const scopes = {
   state: { mutate: ["src/state/**/*.ts"], spec: APP_TESTS },
   roles: { mutate: ["src/roles/**/*.ts"], spec: APP_TESTS },
+  // The file stores' log (append, replay, compaction, incremental reading) against its in-process
+  // tests only: minutes instead of the hours of `state`, for iterating on shard-log.ts.
+  "shard-log": { mutate: ["src/state/shard-log.ts"], spec: ["test/file-log.test.ts"], grep: "in-process" },
   // The shop (seed 003): its stores and the checkout saga, against the shop tests only.
   shop: {
     mutate: ["src/roles/shop/**/*.ts"],
@@ -32,7 +35,7 @@ export const scopes = {
 const scope = pickScope(scopes);
 
 export default {
-  ...scopeOptions({ report: `app-${scope.name}`, toRoot: "../", mutate: scope.mutate, spec: scope.spec }),
+  ...scopeOptions({ report: `app-${scope.name}`, toRoot: "../", mutate: scope.mutate, spec: scope.spec, grep: scope.grep }),
   buildCommand: "npx tsc -p tsconfig.json",
   coverageAnalysis: "off",
   ignorePatterns: ["dist", "node_modules", "bench"],

@@ -24,6 +24,7 @@ if (process.argv[2] === "--one") {
     { scope: "app-state", name: "state", dir: app },
     { scope: "app-roles", name: "roles", dir: app },
     { scope: "app-shop", name: "shop", dir: app },
+    { scope: "app-shard-log", name: "shard-log", dir: app },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !all.some((a) => a.scope === w));

@@ -96,6 +96,84 @@ for (const io of ["local", "network"] as const) {
   });
 }
 
+for (const io of ["local", "network"] as const) {
+  describe(`file store shard writer (${io} I/O): compaction and a removed log (in-process, real files)`, function () {
+    const dir = tempDir(`shard-writer-${io}`);
+    after(() => dir.remove());
+    let n = 0;
+    const open = async (bounds: { maxLogBytes: number; compactEveryMs: number }, sub = dir.path) => {
+      const s = { snapshotFile: path.join(sub, `c${n++}.txt`), count: 0, writer: undefined as unknown as ShardWriter<number, number> };
+      ({ writer: s.writer } = await ShardWriter.open({ snapshotFile: s.snapshotFile, codec: counter, current: () => s.count, io, ...bounds }));
+      await s.writer.compact();
+      return s;
+    };
+    const ONE_RECORD = encodeLine("1").length;
+
+    it("is due for compaction once the log holds maxLogBytes, not a byte before", async function () {
+      const s = await open({ maxLogBytes: 2 * ONE_RECORD, compactEveryMs: 3_600_000 });
+      expect(s.writer.compactionDue, "empty log").to.equal(false);
+      await s.writer.append(++s.count);
+      expect(s.writer.compactionDue, "one record, half the bound").to.equal(false);
+      await s.writer.append(++s.count);
+      expect(s.writer.compactionDue, "exactly the bound").to.equal(true);
+      await s.writer.compact();
+      expect(s.writer.compactionDue, "right after compacting").to.equal(false);
+      await s.writer.close();
+    });
+
+    it("is due when a non-empty log is older than compactEveryMs, never for an empty one", async function () {
+      const s = await open({ maxLogBytes: 1 << 20, compactEveryMs: 60 });
+      await s.writer.append(++s.count);
+      expect(s.writer.compactionDue, "a fresh record").to.equal(false);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(s.writer.compactionDue, "the record is older than compactEveryMs").to.equal(true);
+      await s.writer.compact();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(s.writer.compactionDue, "an empty log, however old").to.equal(false);
+      await s.writer.close();
+    });
+
+    it("close() folds a non-empty log into the snapshot, and leaves the files alone when nothing was appended", async function () {
+      const s = await open({ maxLogBytes: 1 << 20, compactEveryMs: 3_600_000 });
+      for (let i = 0; i < 3; i++) await s.writer.append(++s.count);
+      await s.writer.close();
+      expect(readFileSync(s.snapshotFile, "utf8")).to.equal("3\n");
+      expect(statSync(logFileOf(s.snapshotFile)).size, "the log after close").to.equal(0);
+      const again = await open({ maxLogBytes: 1 << 20, compactEveryMs: 3_600_000 });
+      const before = statSync(again.snapshotFile, { bigint: true });
+      await again.writer.close();
+      const after = statSync(again.snapshotFile, { bigint: true });
+      expect([after.ino, after.mtimeNs], "snapshot untouched by a close with nothing to fold").to.deep.equal([before.ino, before.mtimeNs]);
+    });
+
+    it("after its files were removed (a deleted volume) the next append rewrites snapshot and log from the committed count, with the new record", async function () {
+      const s = await open({ maxLogBytes: 1 << 20, compactEveryMs: 3_600_000 });
+      for (let i = 0; i < 4; i++) await s.writer.append(++s.count);
+      rmSync(s.snapshotFile);
+      rmSync(logFileOf(s.snapshotFile));
+      await s.writer.append(++s.count);
+      expect(await readShard(s.snapshotFile, counter)).to.equal(5);
+      expect(readFileSync(s.snapshotFile, "utf8"), "a fresh snapshot of the committed count").to.match(/^[45]\n$/);
+      await s.writer.close();
+    });
+
+    it("while its directory is gone an append fails; once it is back the next append succeeds with nothing lost", async function () {
+      const sub = path.join(dir.path, `gone-${n++}`);
+      mkdirSync(sub);
+      const s = await open({ maxLogBytes: 1 << 20, compactEveryMs: 3_600_000 }, sub);
+      for (let i = 0; i < 3; i++) await s.writer.append(++s.count);
+      rmSync(sub, { recursive: true });
+      let err: unknown;
+      await s.writer.append(s.count + 1).catch((e: unknown) => (err = e));
+      expect(err, "append into a removed directory").to.be.instanceOf(Error);
+      mkdirSync(sub);
+      await s.writer.append(++s.count);
+      expect(await readShard(s.snapshotFile, counter)).to.equal(4);
+      await s.writer.close();
+    });
+  });
+}
+
 describe("file store shard followed by another replica (in-process, real files)", function () {
   this.timeout(30_000);
   const dir = tempDir("shard-follow");

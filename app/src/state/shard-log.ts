@@ -182,10 +182,10 @@ export class ShardFollower<S, R> {
 
   /** The new records on top of the last read, or undefined when only a full read will do. */
   private async advance(seen: NonNullable<ShardFollower<S, R>["seen"]>): Promise<S | undefined> {
-    if (identity(await statIfExists(this.snapshotFile)) !== seen.snapshot) return undefined;
     const log = await readLogFrom(this.logFile, seen.offset);
     if (log?.ino !== seen.log || (log !== undefined && log.size < seen.offset)) return undefined;
-    // The snapshot is still the one the earlier read paired with this log (see readShard).
+    // The same log file, so the snapshot (checked after the log was read, as in readShard) is
+    // still the one the earlier read paired with it unless a compaction has begun: then read all.
     if (identity(await statIfExists(this.snapshotFile)) !== seen.snapshot) return undefined;
     if (log === undefined || log.text.length === 0) return seen.state;
     // A reader never truncates: a torn tail is a batch still being written; it is read again next time.
