@@ -195,6 +195,15 @@ describe("policy layer", () => {
     for (const image of pinned) expect(hit(image), image).to.equal(false);
     for (const image of floating) expect(hit(image), image).to.equal(true);
   });
+  it("takes a tag that merely starts with latest as pinned (web:latest-2026), only the bare :latest floats", () => {
+    const hit = (image: string) => { const d = goodDeployment(); container(d).image = image; return policiesHit(d).includes("pinned-images"); };
+    for (const image of ["web:latest-2026", "web:latest.1", "web:latest_x", "registry.example/web:latestv2"]) expect(hit(image), image).to.equal(false);
+    for (const image of ["web:latest", "registry.example/web:latest"]) expect(hit(image), image).to.equal(true);
+  });
+  it("finds credentials in URLs whose scheme ends in a digit or a symbol (s3://, h2://, x-://)", () => {
+    const hits = (value: string) => { const d = goodDeployment(); container(d).env.push({ name: "TARGET", value }); return checkObjects([asPolicy(d)]).map((v) => v.message); };
+    for (const url of ["s3://AKIAKEY:s3cret@bucket.example", "h2://sa:pw@db:9092", "x-://u:p@h"]) expect(hits(url), url).to.deep.equal(["container web: env TARGET carries credentials in a URL"]);
+  });
   it("knows secret-looking env names and credentials in URLs", () => {
     const hit = (name: string, value: string) => { const d = goodDeployment(); container(d).env.push({ name, value }); return policiesHit(d).includes("no-plaintext-secrets"); };
     for (const name of ["DB_PASSWORD", "db_passwd", "CLIENT_SECRET", "GITHUB_TOKEN", "API_KEY", "APIKEY", "AWS_CREDENTIALS", "PRIVATE_KEY", "PRIVATEKEY"]) expect(hit(name, "x"), name).to.equal(true);
@@ -227,6 +236,30 @@ describe("policy layer", () => {
     const empty = goodDeployment();
     delete (empty.spec.template.spec as Record<string, unknown>).containers;
     expect(policiesHit(empty)).to.deep.equal([]);
+  });
+  it("polices a bare Pod that sets no securityContext and no resources at all (the API's defaults: root, unconfined, unbounded)", () => {
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "bare", namespace: "n" }, spec: { containers: [{ name: "app", image: "web:1.2.3", readinessProbe: {}, livenessProbe: {} }] } };
+    expect(checkObjects([asPolicy(pod)]).map((v) => `${v.policy}: ${v.message}`)).to.have.members([
+      "non-root: container app: runAsNonRoot is not true",
+      "read-only-root-filesystem: container app: readOnlyRootFilesystem is not true",
+      "no-privilege: container app: allowPrivilegeEscalation is not false",
+      "no-privilege: container app: capabilities.drop does not include ALL",
+      "no-privilege: container app: no RuntimeDefault seccomp profile",
+      "resources: container app: no cpu request",
+      "resources: container app: no memory request",
+      "resources: container app: no cpu limit",
+      "resources: container app: no memory limit",
+    ]);
+  });
+  it("takes runAsNonRoot, runAsUser and seccomp from a Pod's spec-level securityContext when its container sets none", () => {
+    const pod = (podSc: Record<string, unknown>) => ({
+      kind: "Pod", metadata: { name: "p", namespace: "n" },
+      spec: { securityContext: podSc, containers: [{ ...container(goodDeployment()), securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } }] },
+    });
+    expect(policiesHit(pod({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } }))).to.deep.equal([]);
+    expect(checkObjects([asPolicy(pod({ runAsNonRoot: false, seccompProfile: { type: "RuntimeDefault" } }))]).map((v) => v.message)).to.deep.equal(["container web: runAsNonRoot is not true"]);
+    expect(checkObjects([asPolicy(pod({ runAsNonRoot: true, runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } }))]).map((v) => v.message)).to.deep.equal(["container web: runAsUser is 0 (root)"]);
+    expect(checkObjects([asPolicy(pod({ runAsNonRoot: true }))]).map((v) => v.message)).to.deep.equal(["container web: no RuntimeDefault seccomp profile"]);
   });
   it("accepts volumes that are not hostPath, CronJobs without probes, and an image not known yet (preview)", () => {
     const d = goodDeployment();
@@ -267,6 +300,10 @@ describe("policy layer", () => {
     expect(policiesHit(svc("NodePort"))).to.deep.equal(["no-own-load-balancers"]);
     expect(policiesHit(svc("ClusterIP"))).to.deep.equal([]);
     expect(policiesHit(svc())).to.deep.equal([]);
+  });
+  it("judges spec.type only on Services: a custom resource with its own spec.type LoadBalancer or NodePort is not one", () => {
+    for (const type of ["LoadBalancer", "NodePort"])
+      expect(policiesHit({ apiVersion: "example.com/v1", kind: "Tunnel", metadata: { name: "t", namespace: "n" }, spec: { type } }), type).to.deep.equal([]);
   });
   it("reports secret-looking ConfigMap keys and credentials in ConfigMap URLs", () => {
     const cm = (data: Record<string, string>) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "n" }, data });
@@ -345,6 +382,15 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
   ];
   for (const [what, objs, says] of cases) it(`reports ${what}`, () => expect(messages(objs)).to.deep.equal([says]));
 
+  it("names the namespace or Deployment each stack finding is about, so the operator knows which object to fix", () => {
+    const findings = (objs: PolicyObject[]) => checkStack(objs).map((v) => `${v.policy} ${v.resource}`);
+    expect(findings([obj("Namespace", "apps", {})])).to.deep.equal(["default-deny kubernetes:Namespace apps", "pod-security-admission kubernetes:Namespace apps"]);
+    expect(findings([nsObj(), deny()])).to.deep.equal(["default-deny kubernetes:Namespace apps"]);
+    const d = goodDeployment();
+    d.spec.replicas = 3;
+    expect(findings([nsObj(), deny(), dns(), asPolicy(d)])).to.deep.equal(["pdb kubernetes:apps/v1:Deployment web"]);
+  });
+
   it("wants a PDB for several replicas or an HPA, one that selects the Deployment's pods in its namespace", () => {
     const d = (replicas?: number) => { const g = goodDeployment(); (g.spec as Record<string, unknown>).replicas = replicas; return asPolicy(g); };
     const hpa = obj("HorizontalPodAutoscaler", "web", { spec: { scaleTargetRef: { kind: "Deployment", name: "web" } } }, "statefleet-apps");
@@ -399,6 +445,22 @@ describe("app NetworkPolicy layer", () => {
       expect(hits[0]).to.match(/^applies to web: /).and.to.match(says);
     });
   }
+
+  it("reads a policy without podSelector as the API does, every pod of its namespace, and one without spec as no open peer", () => {
+    // podSelector is optional in networking/v1 and defaults to {}; a policy without spec isolates ingress and admits nothing.
+    expect(appHits({ policyTypes: ["Egress"], egress: [{}] })).to.deep.equal(["applies to web: egress[0] has no to, so it reaches every destination (allowed: named namespaces or pods)"]);
+    const bare: PolicyObject = { type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "bare", obj: { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "bare", namespace: "statefleet-apps" } }, secretFields: new Set() };
+    expect(checkStack([asPolicy(goodDeployment()), bare]).filter((v) => v.policy === "app-network-policy")).to.deep.equal([]);
+  });
+
+  it("judges only NetworkPolicies: an Istio Sidecar's ingress and egress are listeners, not peers", () => {
+    const sidecar: PolicyObject = {
+      type: "kubernetes:networking.istio.io/v1:Sidecar", name: "web",
+      obj: { apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "web", namespace: "statefleet-apps" }, spec: { ingress: [{ port: { number: 8080, protocol: "HTTP" }, defaultEndpoint: "127.0.0.1:8080" }], egress: [{ hosts: ["./*", "istio-system/*"] }] } },
+      secretFields: new Set(),
+    };
+    expect(checkStack([asPolicy(goodDeployment()), sidecar]).filter((v) => v.policy === "app-network-policy")).to.deep.equal([]);
+  });
 
   it("names every app a policy applies to", () => {
     const other = goodDeployment();
