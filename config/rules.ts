@@ -242,7 +242,8 @@ function platformProblems(cfg: ParsedStack): ConfigProblem[] {
  */
 function dataProblems(cfg: ParsedStack): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const mi = (bytes: number) => `${Math.floor(bytes / 2 ** 20)}Mi`;
+  // A minimum limit, so rounded up to whole Mi (rounded down it would fail the rule it answers).
+  const atLeastMi = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)}Mi`;
   if (cfg.redis.enabled) {
     const limit = quantityValue(cfg.redis.resources.limits.memory);
     // Headroom for the AOF-rewrite fork (copy-on-write), buffers and the allocator's overhead.
@@ -256,7 +257,7 @@ function dataProblems(cfg: ParsedStack): ConfigProblem[] {
     // the container's memory limit as RAM; a bigger cache leaves mongod too little for the rest.
     // The seed's 0.25 GB in 500Mi is exactly that default.
     if (cache > Math.max(MONGO_MIN_CACHE_GB, (limitGiB - 1) / 2))
-      out.push(p("mongo.throttle.cacheSizeGB", `${cache} GB is more than mongod's own sizing rule allows under resources.limits.memory ${cfg.mongo.resources.limits.memory}: the larger of 0.25 GB and 50% of (limit − 1 GB), so connections and sorts would push mongod into an OOM kill (allowed: ≤ ${Math.max(MONGO_MIN_CACHE_GB, Math.floor(((limitGiB - 1) / 2) * 100) / 100)}, or a limit of at least ${mi((2 * cache + 1) * 2 ** 30)})`));
+      out.push(p("mongo.throttle.cacheSizeGB", `${cache} GB is more than mongod's own sizing rule allows under resources.limits.memory ${cfg.mongo.resources.limits.memory}: the larger of 0.25 GB and 50% of (limit − 1 GB), so connections and sorts would push mongod into an OOM kill (allowed: ≤ ${Math.max(MONGO_MIN_CACHE_GB, Math.floor(((limitGiB - 1) / 2) * 100) / 100)}, or a limit of at least ${atLeastMi((2 * cache + 1) * 2 ** 30)})`));
   }
   return out;
 }

@@ -346,6 +346,17 @@ describe("stack config validation", () => {
     });
   }
 
+  it("suggests a MongoDB memory limit for a too-large WiredTiger cache that the same rule then accepts", () => {
+    // The suggestion is 2 × cache + 1 GiB in whole Mi: rounded down it would be just too small again.
+    for (const cacheSizeGB of [0.3, 0.5, 0.7, 1.3, 2.05]) {
+      const change = (memory: string) => ({ mongo: { throttle: { cacheSizeGB }, resources: { requests: { memory: "256Mi" }, limits: { memory } } } });
+      const line = problemsOf(merge(devRaw(), change("512Mi")) as Record<string, unknown>).find((l) => l.startsWith("statefleet:mongo.throttle.cacheSizeGB: "));
+      const suggested = /or a limit of at least (\d+Mi)\)$/.exec(line ?? "")?.[1];
+      expect(suggested, `a suggested limit for ${cacheSizeGB} GB in: ${line}`).to.be.a("string");
+      expect(() => parseStackConfig("test", merge(devRaw(), change(suggested as string)) as Record<string, unknown>), `${cacheSizeGB} GB in ${suggested}`).not.to.throw();
+    }
+  });
+
   it("lists every problem at once, not just the first", () => {
     const problems = problemsOf(merge(devRaw(), { cluster: { provider: "gke" }, apps: { stats: { replicas: 0, state: "x" } } }) as Record<string, unknown>);
     expect(problems.map((p) => p.split(":").slice(0, 2).join(":"))).to.include.members([
