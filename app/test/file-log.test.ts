@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ShardDirectory, ShardFollower, ShardWriter, encodeLine, logFileOf, readShard, replayLog, type ShardCodec } from "../src/state/shard-log";
 import { mayHaveCounted, sustained } from "./helpers/load";
@@ -36,6 +36,13 @@ describe("file store log records (in-process)", function () {
   it("ends the log at a whole last record whose checksum does not match (a bit flipped, garbage)", function () {
     expect(replayLog(`${log}${encodeLine("4").replace(" 4", " 5")}`, decodeCount, "f").records).to.deep.equal([1, 2, 3]);
     expect(replayLog(`${log}\0\0\0\n\x7f garbage\n`, decodeCount, "f").records).to.deep.equal([1, 2, 3]);
+  });
+
+  it("refuses a log with an empty line before a valid record, and reads a line without the separator after its checksum as no record", function () {
+    expect(() => replayLog(`${encodeLine("1")}\n${encodeLine("2")}`, decodeCount, "the-log")).to.throw(/the-log is corrupt before its last record/);
+    const payload = "7";
+    const noSeparator = `${encodeLine(payload).slice(0, 8)}x${payload}\n`;
+    expect(replayLog(`${log}${noSeparator}`, decodeCount, "f")).to.deep.equal({ records: [1, 2, 3], validBytes: log.length, tail: true });
   });
 
   it("refuses a log whose damage is followed by a valid record: that is not a torn tail, and guessing could lose acknowledged counts", function () {
@@ -275,6 +282,24 @@ describe("file store shard followed by another replica (in-process, real files)"
     let err: unknown;
     await follower.read().catch((e: unknown) => (err = e));
     expect(String(err)).to.match(/corrupt before its last record/);
+  });
+
+  it("answers an error, not the snapshot alone, when the log exists but cannot be opened", async function () {
+    const s = await shard();
+    for (let i = 0; i < 3; i++) await s.writer.append(++s.count);
+    await s.writer.close();
+    appendFileSync(logFileOf(s.snapshotFile), encodeLine("5"));
+    const follower = new ShardFollower(s.snapshotFile, counter);
+    expect(await follower.read()).to.equal(5);
+    // A log that loops back on itself (ELOOP) stands for any log that is there but unreadable.
+    rmSync(logFileOf(s.snapshotFile));
+    symlinkSync(path.basename(logFileOf(s.snapshotFile)), logFileOf(s.snapshotFile));
+    let err: unknown;
+    await follower.read().catch((e: unknown) => (err = e));
+    expect((err as NodeJS.ErrnoException | undefined)?.code, "the follower's read").to.equal("ELOOP");
+    err = undefined;
+    await readShard(s.snapshotFile, counter).catch((e: unknown) => (err = e));
+    expect((err as NodeJS.ErrnoException | undefined)?.code, "a full read").to.equal("ELOOP");
   });
 
   it("a directory of shards: a shard that appears is counted, one that is removed no longer is, our own never", async function () {
