@@ -16,13 +16,8 @@ if (!scope || scope.startsWith("-")) {
   console.error("usage: node scripts/mutation-survivors.mjs <scope> [--all]   (scope: config-rules, policy-rules, …)");
   process.exit(2);
 }
-// App scopes keep their files under app/ (app/stryker.config.mjs), named without the prefix.
-const candidates = [
-  path.join(root, "reports/mutation", `${scope}.json`),
-  path.join(root, "test/mutation", `${scope}.incremental.json`),
-  path.join(root, "app/reports/mutation", `${scope.replace(/^app-/, "")}.json`),
-  path.join(root, "app/test/mutation", `${scope.replace(/^app-/, "")}.incremental.json`),
-];
+// App scopes write theirs at the root too, as app-<name> (app/stryker.config.mjs).
+const candidates = [path.join(root, "reports/mutation", `${scope}.json`), path.join(root, "test/mutation", `${scope}.incremental.json`)];
 const file = candidates.find((f) => fs.existsSync(f));
 if (!file) {
   console.error(`no report for scope ${scope}: run \`npm run mutation -- ${scope}\` first (looked for ${candidates.map((c) => path.relative(root, c)).join(", ")})`);

@@ -139,11 +139,6 @@ export interface ShardWriterOptions<S, R> {
 }
 
 /**
- * The single writer of one shard. `open` replays snapshot + log, drops a torn tail by
- * compacting (a fresh snapshot, a fresh empty log), and keeps the log open for appends.
- * Callers serialise `append` and `compact` (the group commit does).
- */
-/**
  * Follows another writer's shard from read to read: the snapshot is read and parsed again only
  * when it was replaced, and of the log only the bytes appended since the last read are read.
  * The state is the same `readShard` gives (records are absolute and the state is their pointwise
@@ -159,6 +154,7 @@ export interface ShardWriterOptions<S, R> {
 export class ShardFollower<S, R> {
   private readonly logFile: string;
   private seen: { snapshot: string; log: bigint | undefined; offset: number; state: S } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly snapshotFile: string,
@@ -166,8 +162,6 @@ export class ShardFollower<S, R> {
   ) {
     this.logFile = logFileOf(snapshotFile);
   }
-
-  private queue: Promise<unknown> = Promise.resolve();
 
   /** Reads run one after the other (each starts after the call), never interleaved. */
   read(): Promise<S> {
@@ -262,6 +256,11 @@ async function readLogFrom(file: string, offset: number): Promise<{ ino: bigint;
   }
 }
 
+/**
+ * The single writer of one shard. `open` replays snapshot + log, drops a torn tail by
+ * compacting (a fresh snapshot, a fresh empty log), and keeps the log open for appends.
+ * Callers serialise `append` and `compact` (the group commit does).
+ */
 export class ShardWriter<S, R> {
   private handle: fs.FileHandle | undefined;
   private bytes = 0;

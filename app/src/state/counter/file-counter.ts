@@ -152,7 +152,6 @@ export class FileCounterStore implements CounterStore {
   private async sumOtherShards(): Promise<number> {
     return (await this.shards.read()).reduce((a, b) => a + b, 0);
   }
-
 }
 
 /** Records are the count after their batch; the snapshot is the course's plain number. */
