@@ -146,14 +146,33 @@ export function checkObjects(objects: PolicyObject[]): Violation[] {
   return out;
 }
 
-/** Selects every pod of its namespace. */
-const allPods = (s: any) => !!s.podSelector && Object.keys(s.podSelector.matchLabels ?? {}).length === 0 && !(s.podSelector.matchExpressions ?? []).length; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Does this NetworkPolicy apply to pods with these labels (its namespace's, matchLabels only)? */
-const appliesTo = (np: any, labels: Record<string, string>) => // eslint-disable-line @typescript-eslint/no-explicit-any
-  Object.entries(np.spec?.podSelector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+/**
+ * Kubernetes label-selector semantics: matchLabels and every matchExpressions requirement must hold
+ * (an empty selector selects everything). An operator this code does not know selects nothing.
+ */
+function selects(selector: any, labels: Record<string, string>): boolean { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return byLabel && (selector.matchExpressions ?? []).every((e: { key: string; operator: string; values?: string[] }) => {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    if (e.operator === "In") return has && (e.values ?? []).includes(labels[e.key]);
+    if (e.operator === "NotIn") return !has || !(e.values ?? []).includes(labels[e.key]);
+    if (e.operator === "Exists") return has;
+    if (e.operator === "DoesNotExist") return !has;
+    return false;
+  });
+}
 
 const isEmptySelector = (s: any) => !!s && Object.keys(s.matchLabels ?? {}).length === 0 && !(s.matchExpressions ?? []).length; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * A NetworkPolicy that selects every pod of its namespace. `podSelector` left out counts as `{}`:
+ * networking/v1 says "This field is optional. If it is not specified, it defaults to an empty
+ * selector" (the NetworkPolicySpec docs of the pinned @pulumi/kubernetes types).
+ */
+const allPods = (spec: any) => isEmptySelector(spec.podSelector ?? {}); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Does this NetworkPolicy apply to pods with these labels (pods of its namespace)? */
+const appliesTo = (np: any, labels: Record<string, string>) => selects(np.spec?.podSelector ?? {}, labels); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Why a NetworkPolicy peer admits more than named callers, or undefined: an empty namespaceSelector
@@ -226,9 +245,10 @@ export function checkStack(objects: PolicyObject[]): Violation[] {
     const scaled = hpas.some((h) => h.obj.spec?.scaleTargetRef?.name === name && h.obj.metadata?.namespace === d.obj.metadata?.namespace);
     if ((d.obj.spec?.replicas ?? 1) > 1 || scaled) {
       const labels = d.obj.spec?.template?.metadata?.labels ?? {};
+      // policy/v1: "A null selector will match no pods, while an empty ({}) selector will select all
+      // pods within the namespace" (the PodDisruptionBudgetSpec docs of the pinned types).
       const pdb = of("PodDisruptionBudget").some((p) =>
-        p.obj.metadata?.namespace === d.obj.metadata?.namespace &&
-        Object.entries(p.obj.spec?.selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v));
+        p.obj.metadata?.namespace === d.obj.metadata?.namespace && p.obj.spec?.selector != null && selects(p.obj.spec.selector, labels));
       if (!pdb) out.push({ policy: "pdb", resource: `${d.type} ${d.name}`, message: `${name} runs several replicas but no PodDisruptionBudget covers it` });
     }
   }

@@ -361,6 +361,12 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
     const both = obj("NetworkPolicy", "dns", { spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: 53, protocol: "TCP" }, { port: 53, protocol: "UDP" }] }] } }, "apps");
     expect(messages([nsObj(), deny(), both]), "UDP beside TCP").to.deep.equal([]);
   });
+  it("reads a deny or DNS policy without podSelector as the API does: every pod of its namespace", () => {
+    // networking/v1: podSelector is optional and defaults to the empty selector (every pod).
+    const bareDeny = obj("NetworkPolicy", "deny", { spec: { policyTypes: ["Ingress", "Egress"] } }, "apps");
+    const bareDns = obj("NetworkPolicy", "dns", { spec: { policyTypes: ["Egress"], egress: [{ ports: [{ port: 53, protocol: "UDP" }] }] } }, "apps");
+    expect(messages([nsObj(), bareDeny, bareDns])).to.deep.equal([]);
+  });
   it("wants DNS for every pod, on port 53", () => {
     const noDns = ["default-deny: namespace apps is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out"];
     const some = obj("NetworkPolicy", "dns", { spec: { podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Egress"], egress: [{ ports: [{ port: 53, protocol: "UDP" }] }] } }, "apps");
@@ -376,6 +382,7 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
     ["a deny of some pods only", [nsObj(), deny({ podSelector: { matchLabels: { app: "x" } } }), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
     ["a 'deny' that admits something", [nsObj(), deny({ ingress: [{}] }), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
     ["a deny in another namespace", [nsObj(), deny({}, "other"), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
+    ["a deny of the pods with a label only (matchExpressions)", [nsObj(), deny({ podSelector: { matchExpressions: [{ key: "app", operator: "Exists" }] } }), dns()], "default-deny: namespace apps has no default-deny NetworkPolicy (ingress and egress)"],
     ["DNS over TCP only", [nsObj(), deny(), dns("TCP")], "default-deny: namespace apps is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out"],
     ["no DNS policy", [nsObj(), deny()], "default-deny: namespace apps is default-deny but no policy lets all its pods reach DNS (UDP 53): every name lookup would time out"],
     ["no Pod Security label", [obj("Namespace", "apps", {}), deny(), dns()], "pod-security-admission: namespace apps enforces no Pod Security Standard"],
@@ -407,6 +414,27 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
     expect(pdbHits([d(2), pdb({ app: "web" }, "elsewhere")]), "in another namespace").to.deep.equal(missing);
     expect(pdbHits([d(2), pdb({ app: "web", tier: "other" })]), "selects only some of the labels").to.deep.equal(missing);
     expect(pdbHits([d(1), { ...hpa, obj: { ...hpa.obj, spec: { scaleTargetRef: { kind: "Deployment", name: "other" } } } }]), "an HPA of another Deployment").to.deep.equal([]);
+  });
+
+  it("reads a PDB's selector as policy/v1 does: none selects no pods, {} every pod, matchExpressions count", () => {
+    const d2 = () => { const g = goodDeployment(); g.spec.replicas = 2; return asPolicy(g); }; // pods labelled app: web
+    const withSpec = (spec: Record<string, unknown>) => obj("PodDisruptionBudget", "web", { spec: { minAvailable: 1, ...spec } }, "statefleet-apps");
+    const pdbHits = (pdb: PolicyObject) => checkStack([d2(), pdb]).filter((v) => v.policy === "pdb").length;
+    expect(pdbHits(withSpec({})), "no selector: matches no pods").to.equal(1);
+    expect(pdbHits(withSpec({ selector: {} })), "{}: every pod of the namespace").to.equal(0);
+    const expr = (key: string, operator: string, values?: string[]) => withSpec({ selector: { matchExpressions: [{ key, operator, ...(values ? { values } : {}) }] } });
+    expect(pdbHits(expr("app", "In", ["web", "api"])), "In, listed").to.equal(0);
+    expect(pdbHits(expr("app", "In", ["api"])), "In, not listed").to.equal(1);
+    expect(pdbHits(expr("tier", "In", ["web"])), "In, label absent").to.equal(1);
+    expect(pdbHits(expr("app", "NotIn", ["api"])), "NotIn, other value").to.equal(0);
+    expect(pdbHits(expr("app", "NotIn", ["web"])), "NotIn, its value").to.equal(1);
+    expect(pdbHits(expr("tier", "NotIn", ["web"])), "NotIn, label absent").to.equal(0);
+    expect(pdbHits(expr("app", "Exists")), "Exists").to.equal(0);
+    expect(pdbHits(expr("tier", "Exists")), "Exists, label absent").to.equal(1);
+    expect(pdbHits(expr("tier", "DoesNotExist")), "DoesNotExist").to.equal(0);
+    expect(pdbHits(expr("app", "DoesNotExist")), "DoesNotExist, label present").to.equal(1);
+    expect(pdbHits(expr("app", "Matches", ["web"])), "an unknown operator selects nothing").to.equal(1);
+    expect(pdbHits(withSpec({ selector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "app", operator: "NotIn", values: ["web"] }] } })), "labels and expressions both hold").to.equal(1);
   });
 });
 
@@ -467,6 +495,13 @@ describe("app NetworkPolicy layer", () => {
     other.metadata.name = "api";
     const hits = checkStack([asPolicy(goodDeployment()), asPolicy(other), np({ podSelector: {}, policyTypes: ["Egress"], egress: [{}] })]).filter((v) => v.policy === "app-network-policy");
     expect(hits.map((v) => `${v.resource}: ${v.message}`)).to.deep.equal(["kubernetes:networking.k8s.io/v1:NetworkPolicy web: applies to web, api: egress[0] has no to, so it reaches every destination (allowed: named namespaces or pods)"]);
+  });
+
+  it("applies a policy by its whole podSelector: a matchExpressions that excludes the app is not its policy", () => {
+    const excluding = { podSelector: { matchExpressions: [{ key: "app", operator: "NotIn", values: ["web"] }] }, policyTypes: ["Egress"], egress: [{}] };
+    expect(appHits(excluding)).to.deep.equal([]);
+    const including = { podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["web"] }] }, policyTypes: ["Egress"], egress: [{}] };
+    expect(appHits(including)).to.have.length(1);
   });
 
   it("also polices a namespace-wide policy where our apps run (it applies to them too)", () => {
