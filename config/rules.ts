@@ -167,11 +167,21 @@ function appExposures(cfg: ParsedStack): { at: string; via: string; host: string
   return out;
 }
 
-/** Does an Istio Gateway host (`*`, `*.a.b`, `a.b`) admit a route host ("" = any host, i.e. `*`)? */
+/**
+ * Does an Istio Gateway host (`*`, `*.a.b`, `a.b`) admit a route host ("" = any host, i.e. `*`)?
+ * Istio binds a VirtualService to a gateway server when one of their hosts overlaps the other
+ * (pilot's pickMatchingGatewayHosts with host.Name.Matches): equal names, or a wildcard whose
+ * suffix ends the other name (`*.localhost` and `a.localhost`, `*.localhost` and `*.a.localhost`,
+ * `a.localhost` and `*`), in either direction; the route then answers for the hosts both admit.
+ */
 function gatewayAdmits(gatewayHost: string, host: string): boolean {
-  if (gatewayHost === "*") return true;
-  if (host === "" || host.startsWith("*")) return gatewayHost === host;
-  return gatewayHost === host || (gatewayHost.startsWith("*.") && host.endsWith(gatewayHost.slice(1)));
+  const route = host === "" ? "*" : host;
+  const gwWild = gatewayHost.startsWith("*");
+  const routeWild = route.startsWith("*");
+  if (gwWild && routeWild) return gatewayHost.length < route.length ? route.slice(1).endsWith(gatewayHost.slice(1)) : gatewayHost.slice(1).endsWith(route.slice(1));
+  if (gwWild) return route.endsWith(gatewayHost.slice(1));
+  if (routeWild) return gatewayHost.endsWith(route.slice(1));
+  return gatewayHost === route;
 }
 
 /** The entry point Grafana ends up on, or undefined when none (config rules report that). */
@@ -200,7 +210,7 @@ function platformProblems(cfg: ParsedStack): ConfigProblem[] {
   if (gatewayOn) {
     for (const r of routes) {
       if (r.via === "istio-gateway" && !admitted(r.host))
-        out.push(p(`${r.at}.host`, `${shown(r.host)} is not among istio.gateway.hosts [${gwHosts.join(", ")}], so its VirtualService would never bind (allowed: one of them, or add it to istio.gateway.hosts)`));
+        out.push(p(`${r.at}.host`, `${shown(r.host)} matches none of istio.gateway.hosts [${gwHosts.join(", ")}], so its VirtualService would never bind (allowed: one of them or a host under one of their wildcards, or add it to istio.gateway.hosts)`));
     }
   }
 
@@ -213,13 +223,14 @@ function platformProblems(cfg: ParsedStack): ConfigProblem[] {
     } else if (via !== "none") {
       const host = cfg.ingress.host;
       if (via === "istio-gateway" && !admitted(host))
-        out.push(p("monitoring.grafanaVia", `Grafana on the Istio gateway uses ingress.host ${shown(host)}, which is not among istio.gateway.hosts [${gwHosts.join(", ")}] (allowed: add it to istio.gateway.hosts, or grafanaVia: ingress-nginx | none)`));
-      const gp = m.grafanaPath.replace(/\/+$/, "") || "/";
+        out.push(p("monitoring.grafanaVia", `Grafana on the Istio gateway uses ingress.host ${shown(host)}, which matches none of istio.gateway.hosts [${gwHosts.join(", ")}] (allowed: add it to istio.gateway.hosts, or grafanaVia: ingress-nginx | none)`));
+      const gp = trimPath(m.grafanaPath);
       for (const r of routes) {
         if (r.via !== via || r.host !== host) continue;
-        const rp = r.path.replace(/\/+$/, "") || "/";
-        // Istio merges the VirtualServices of a host in creation order: a covering prefix may win.
-        const clash = via === "istio-gateway" ? rp === gp || rp === "/" || gp.startsWith(`${rp}/`) || rp.startsWith(`${gp}/`) : rp === gp;
+        const rp = trimPath(r.path);
+        // Istio merges the VirtualServices of a host in creation order: a covering prefix, either
+        // way (an app at `/`, or Grafana at `/` above every app), may win.
+        const clash = via === "istio-gateway" ? covers(gp, rp) || covers(rp, gp) : rp === gp;
         if (clash) out.push(p("monitoring.grafanaPath", `"${m.grafanaPath}" overlaps ${r.at}.path "${r.path}" on ${via} for host ${shown(host)} (allowed: a path neither covers, or grafanaVia: another entry point)`));
       }
     }

@@ -171,15 +171,15 @@ const BAD: BadCase[] = [
   { what: "trusted proxies for an ingress-nginx that is off", change: { ingress: { nginx: { enabled: false, trustedProxyCidrs: ["10.0.0.0/8"] } }, monitoring: { grafanaVia: "none" }, apps: { stats: { exposure: { via: "none" } }, pingpong: { exposure: { via: "none" } }, api: { exposure: { via: "none" } }, shop: { exposure: { via: "none" } } } }, path: "statefleet:ingress.nginx.trustedProxyCidrs", alone: true,
     says: "statefleet:ingress.nginx.trustedProxyCidrs: set while ingress.nginx.enabled is false (allowed: [], or enable ingress-nginx)" },
   { what: "an app host outside the gateway's wildcard (the ingress-nginx routes are not judged by it)", change: { istio: { gateway: { hosts: ["*.example.com"] } }, monitoring: { grafanaVia: "ingress-nginx" }, apps: { sms: { exposure: { host: "sms.example.com" } } } }, path: "statefleet:apps.pingpong.logoutput.exposure.host", alone: true,
-    says: 'statefleet:apps.pingpong.logoutput.exposure.host: "statefleet.localhost" is not among istio.gateway.hosts [*.example.com], so its VirtualService would never bind (allowed: one of them, or add it to istio.gateway.hosts)' },
+    says: 'statefleet:apps.pingpong.logoutput.exposure.host: "statefleet.localhost" matches none of istio.gateway.hosts [*.example.com], so its VirtualService would never bind (allowed: one of them or a host under one of their wildcards, or add it to istio.gateway.hosts)' },
   { what: "a host beside one the gateway lists by name (x.localhost admits only x.localhost)", change: { istio: { gateway: { hosts: ["x.localhost", "statefleet.localhost"] } }, apps: { sms: { exposure: { host: "sms.localhost" } } } }, path: "statefleet:apps.sms.exposure.host", alone: true,
-    says: /^statefleet:apps\.sms\.exposure\.host: "sms\.localhost" is not among istio\.gateway\.hosts \[x\.localhost, statefleet\.localhost\]/ },
+    says: /^statefleet:apps\.sms\.exposure\.host: "sms\.localhost" matches none of istio\.gateway\.hosts \[x\.localhost, statefleet\.localhost\]/ },
   { what: "the bare domain of a gateway wildcard (*.localhost does not admit localhost)", change: { istio: { gateway: { hosts: ["*.localhost"] } }, apps: { sms: { exposure: { host: "localhost" } } } }, path: "statefleet:apps.sms.exposure.host", alone: true,
-    says: /^statefleet:apps\.sms\.exposure\.host: "localhost" is not among istio\.gateway\.hosts \[\*\.localhost\]/ },
-  { what: "an any-host route on a gateway with named hosts", change: { istio: { gateway: { hosts: ["*.localhost", "statefleet.localhost"] } }, apps: { sms: { exposure: { host: "" } } } }, path: "statefleet:apps.sms.exposure.host", alone: true,
-    says: /^statefleet:apps\.sms\.exposure\.host: "" \(any host, i\.e\. \*\) is not among istio\.gateway\.hosts \[\*\.localhost, statefleet\.localhost\]/ },
-  { what: "a wildcard route host the gateway lists only by name", change: { istio: { gateway: { hosts: ["statefleet.localhost", "a.localhost"] } }, apps: { sms: { exposure: { host: "*.localhost" } } } }, path: "statefleet:apps.sms.exposure.host", alone: true,
-    says: /^statefleet:apps\.sms\.exposure\.host: "\*\.localhost" is not among istio\.gateway\.hosts/ },
+    says: /^statefleet:apps\.sms\.exposure\.host: "localhost" matches none of istio\.gateway\.hosts \[\*\.localhost\]/ },
+  { what: "a wildcard route host beside the gateway's other wildcard", change: { istio: { gateway: { hosts: ["*.example.com", "statefleet.localhost"] } }, apps: { sms: { exposure: { host: "*.example.org" } } } }, path: "statefleet:apps.sms.exposure.host", alone: true,
+    says: /^statefleet:apps\.sms\.exposure\.host: "\*\.example\.org" matches none of istio\.gateway\.hosts \[\*\.example\.com, statefleet\.localhost\]/ },
+  { what: "Grafana at / on the gateway above an app's prefix on its host", change: { monitoring: { grafanaVia: "istio-gateway", grafanaPath: "/" }, apps: { pingpong: { logoutput: { exposure: { path: "/logoutput" } } } } }, path: "statefleet:monitoring.grafanaPath", alone: true,
+    says: 'statefleet:monitoring.grafanaPath: "/" overlaps apps.pingpong.logoutput.exposure.path "/logoutput" on istio-gateway for host "statefleet.localhost" (allowed: a path neither covers, or grafanaVia: another entry point)' },
   { what: "Grafana on the gateway while Istio runs without it", change: { istio: { gateway: { enabled: false } }, monitoring: { grafanaVia: "istio-gateway" }, apps: { pingpong: { logoutput: { exposure: { via: "none" } } }, sms: { enabled: false } } }, path: "statefleet:monitoring.grafanaVia", alone: true,
     says: 'statefleet:monitoring.grafanaVia: "istio-gateway" but istio-gateway is off, so Grafana could not be reached (allowed: none (then kubectl port-forward), or enable an entry point)' },
   { what: "Grafana on auto with no entry point, word for word", change: { ingress: { nginx: { enabled: false } }, istio: { gateway: { enabled: false } }, apps: { stats: { exposure: { via: "none" } }, pingpong: { exposure: { via: "none" }, logoutput: { exposure: { via: "none" } } }, api: { exposure: { via: "none" } }, sms: { enabled: false }, shop: { exposure: { via: "none" } } } }, path: "statefleet:monitoring.grafanaVia", alone: true,
@@ -187,7 +187,7 @@ const BAD: BadCase[] = [
   { what: "Grafana on ingress-nginx while it is off (the gateway is on)", change: { ingress: { nginx: { enabled: false } }, monitoring: { grafanaVia: "ingress-nginx" }, apps: { stats: { exposure: { via: "none" } }, pingpong: { exposure: { via: "none" } }, api: { exposure: { via: "none" } }, shop: { exposure: { via: "none" } } } }, path: "statefleet:monitoring.grafanaVia", alone: true,
     says: /^statefleet:monitoring\.grafanaVia: "ingress-nginx" but ingress-nginx is off, so Grafana could not be reached/ },
   { what: "Grafana on the gateway with ingress.host not among its hosts", change: { istio: { gateway: { hosts: ["sms-checker.localhost", "*.example.com"] } }, monitoring: { grafanaVia: "istio-gateway" }, apps: { pingpong: { logoutput: { exposure: { via: "none" } } } } }, path: "statefleet:monitoring.grafanaVia", alone: true,
-    says: 'statefleet:monitoring.grafanaVia: Grafana on the Istio gateway uses ingress.host "statefleet.localhost", which is not among istio.gateway.hosts [sms-checker.localhost, *.example.com] (allowed: add it to istio.gateway.hosts, or grafanaVia: ingress-nginx | none)' },
+    says: 'statefleet:monitoring.grafanaVia: Grafana on the Istio gateway uses ingress.host "statefleet.localhost", which matches none of istio.gateway.hosts [sms-checker.localhost, *.example.com] (allowed: add it to istio.gateway.hosts, or grafanaVia: ingress-nginx | none)' },
   { what: "Grafana on an app's ingress-nginx path", change: { monitoring: { grafanaPath: "/stats" } }, path: "statefleet:monitoring.grafanaPath", alone: true,
     says: 'statefleet:monitoring.grafanaPath: "/stats" overlaps apps.stats.exposure.path "/stats" on ingress-nginx for host "statefleet.localhost" (allowed: a path neither covers, or grafanaVia: another entry point)' },
   { what: "Grafana on an app's ingress-nginx path written with trailing slashes", change: { apps: { stats: { exposure: { path: "/stats//" } } }, monitoring: { grafanaPath: "/stats" } }, path: "statefleet:monitoring.grafanaPath", alone: true,
@@ -266,6 +266,10 @@ const ACCEPTED: { what: string; change: Record<string, unknown>; stack?: string 
   { what: "gateway hosts by name", change: { istio: { gateway: { hosts: ["statefleet.localhost", "sms-checker.localhost"] } } } },
   { what: "an any-host route on a gateway for any host", change: { apps: { sms: { exposure: { host: "" } } } } },
   { what: "a wildcard route host the gateway lists as that wildcard", change: { istio: { gateway: { hosts: ["*.localhost"] } }, apps: { sms: { exposure: { host: "*.localhost" } } } } },
+  // Istio binds a route whose host overlaps a gateway host either way (host.Name.Matches); it answers for the overlap.
+  { what: "an any-host route on a gateway with named hosts (it answers for those)", change: { istio: { gateway: { hosts: ["*.localhost", "statefleet.localhost"] } }, apps: { sms: { exposure: { host: "" } } } } },
+  { what: "a wildcard route host over a host the gateway lists by name", change: { istio: { gateway: { hosts: ["statefleet.localhost", "a.localhost"] } }, apps: { sms: { exposure: { host: "*.localhost" } } } } },
+  { what: "a narrower wildcard route host under the gateway's wildcard", change: { istio: { gateway: { hosts: ["*.localhost"] } }, apps: { sms: { exposure: { host: "*.sms.localhost" } } } } },
   { what: "Grafana on the gateway beside logoutput's own prefix and sms' / on another host", change: { monitoring: { grafanaVia: "istio-gateway" }, apps: { pingpong: { logoutput: { exposure: { path: "/logoutput" } } } } } },
   { what: "Grafana on the gateway beside a path that only shares letters (/grafanax)", change: { monitoring: { grafanaVia: "istio-gateway" }, apps: { pingpong: { logoutput: { exposure: { path: "/grafanax" } } } } } },
   { what: "Grafana on ingress-nginx above an app's nested path (nginx tries the longer first)", change: { monitoring: { grafanaPath: "/stats" }, apps: { stats: { exposure: { path: "/stats/x" } } } } },
@@ -334,6 +338,29 @@ describe("stack config validation", () => {
       expect(problems).to.deep.equal([]);
     });
   }
+
+  it("binds a route to the gateway exactly when Istio would: the host.Name.Matches examples of Istio's pilot", () => {
+    // [gateway host, route host, binds]: the examples in the doc comment of Istio's host.Name.Matches
+    // (pkg/config/host/name.go), which pickMatchingGatewayHosts calls with the gateway host first;
+    // then wildcards on both sides, and "" (our any-host route, rendered as "*").
+    const table: [string, string, boolean][] = [
+      ["foo.com", "foo.com", true], ["foo.com", "bar.com", false], ["*.com", "foo.com", true], ["bar.com", "*.com", true],
+      ["*.foo.com", "foo.com", false], ["*", "foo.com", true], ["*", "*.com", true],
+      ["*.com", "*.foo.com", true], ["*.foo.com", "*.com", true], ["*.foo.com", "*.bar.com", false], ["*.oo.com", "foo.com", false],
+      ["foo.com", "", true], ["*.com", "", true], ["*", "", true], ["foo.com", "*.bar.com", false],
+    ];
+    for (const [gw, host, binds] of table) {
+      const raw = merge(devRaw(), { istio: { gateway: { hosts: [gw] } }, apps: { sms: { exposure: { host } } } }) as Record<string, unknown>;
+      let problems: string[] = [];
+      try {
+        parseStackConfig("dev", raw);
+      } catch (e) {
+        problems = (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+      const flagged = problems.some((p) => p.startsWith("statefleet:apps.sms.exposure.host: ") && p.includes("would never bind"));
+      expect(flagged, `gateway host ${gw}, route host "${host}"`).to.equal(!binds);
+    }
+  });
 
   for (const c of BAD) {
     it(`rejects ${c.what}, naming ${c.path}`, () => {

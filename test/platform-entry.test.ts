@@ -429,7 +429,7 @@ describe("platform entry points and monitoring", () => {
         what: "an app host the shared Gateway does not accept",
         stack: "dev",
         change: { istio: { gateway: { hosts: ["other.localhost"] } }, monitoring: { grafanaVia: "ingress-nginx" } },
-        line: /^statefleet:apps\.pingpong\.logoutput\.exposure\.host: "statefleet\.localhost" is not among istio\.gateway\.hosts \[other\.localhost\]/,
+        line: /^statefleet:apps\.pingpong\.logoutput\.exposure\.host: "statefleet\.localhost" matches none of istio\.gateway\.hosts \[other\.localhost\]/,
       },
       {
         what: "Grafana under a path an app on the gateway already covers",

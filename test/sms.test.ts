@@ -181,7 +181,7 @@ describe("sms variant (seed 004)", () => {
       { what: "a model timeout the gateway would cut", sms: { model: { timeoutSeconds: 40 } }, expect: /^statefleet:apps\.sms\.model\.timeoutSeconds: 40 is not below route\.timeoutSeconds 30/ },
       { what: "a bad alert duration", sms: { alert: { for: "two minutes" } }, expect: /^statefleet:apps\.sms\.alert\.for: .*not a duration/ },
       { what: "the alert without monitoring", extra: { monitoring: { enabled: false } }, expect: /^statefleet:apps\.sms\.alert\.enabled: true while monitoring\.enabled is false/ },
-      { what: "a host the gateway does not admit", extra: { istio: { enabled: true, gateway: { enabled: true, hosts: ["statefleet.localhost"] } } }, expect: /^statefleet:apps\.sms\.exposure\.host: "sms-checker\.localhost" is not among istio\.gateway\.hosts/ },
+      { what: "a host the gateway does not admit", extra: { istio: { enabled: true, gateway: { enabled: true, hosts: ["statefleet.localhost"] } } }, expect: /^statefleet:apps\.sms\.exposure\.host: "sms-checker\.localhost" matches none of istio\.gateway\.hosts/ },
     ];
     for (const c of cases) {
       it(`rejects ${c.what} with the key path`, () => {
