@@ -1,0 +1,341 @@
+import { expect } from "chai";
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import pino from "pino";
+import type { StoreConfig, StoreKind } from "../src/lib/config";
+import { createMetrics, type Metrics } from "../src/lib/metrics";
+import { openCounterReader, openCounterStore, openPairStore, StoreUnavailableError, type CounterReader, type CounterStore, type Pair, type PairStore } from "../src/state";
+import { pairKey } from "../src/state/pairs/merge";
+import { MongoServer } from "./helpers/mongo";
+import { waitFor } from "./helpers/net";
+import { RedisServer } from "./helpers/redis";
+import { tempDir } from "./helpers/tmp";
+
+/**
+ * One contract for every state strategy, run in this process against the stores themselves
+ * (design: "a new state store is one more case in the same union … with the same shared test
+ * suite run against it"): the real files, a real redis-server and the Mongo-protocol test server
+ * on loopback. The role tests drive the same stores through real processes; these are the quick,
+ * exact ones, and the `app-state-contract` mutation scope runs them with per-test coverage.
+ */
+
+const STRATEGIES: StoreKind[] = ["pod", "shared-volume", "redis", "mongo"];
+const silent = pino({ level: "silent" });
+
+/** Backing services shared by the strategies; every store gets its own directory, key prefix or database. */
+class Backends {
+  readonly dir = tempDir("stores");
+  redis: RedisServer | undefined;
+  mongo: MongoServer | undefined;
+  private n = 0;
+
+  async need(kind: StoreKind): Promise<void> {
+    if (kind === "redis" && !this.redis) {
+      // Persistent (AOF, fsync always), so the outage test can restart it without losing the counts.
+      const persistDir = path.join(this.dir.path, "redis-data");
+      mkdirSync(persistDir);
+      this.redis = await RedisServer.start({ persistDir });
+    }
+    if (kind === "mongo") this.mongo ??= await MongoServer.start();
+  }
+
+  /** A fresh, empty store's config; `same` reuses one (a reopen, a second replica, a reader). */
+  config(kind: StoreKind, podName = "pod-a", same?: StoreConfig): StoreConfig {
+    const id = `s${++this.n}`;
+    const base: StoreConfig = same ?? {
+      kind,
+      stateDir: path.join(this.dir.path, id),
+      podName,
+      log: { maxLogBytes: 64 * 1024, compactEveryMs: 60_000 },
+      redis: kind === "redis" ? { url: this.redis!.url, password: undefined, keyPrefix: `${id}:`, commandTimeoutMs: 1000 } : undefined,
+      mongo: kind === "mongo" ? { url: this.mongo!.url(id), database: id, timeoutMs: 1500 } : undefined,
+    };
+    return { ...base, podName };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.redis?.stop(), this.mongo?.remove()]);
+    this.dir.remove();
+  }
+}
+
+const deps = (metrics: Metrics = createMetrics(), role = "stats") => ({ logger: silent, metrics, role });
+
+async function untilReady(store: { ready(): Promise<boolean>; name: string }): Promise<void> {
+  await waitFor(`${store.name} store ready`, () => store.ready(), 10_000);
+}
+
+async function pairStore(config: StoreConfig, metrics?: Metrics): Promise<PairStore> {
+  const store = await openPairStore(config, deps(metrics));
+  await untilReady(store);
+  return store;
+}
+
+async function counterStore(config: StoreConfig, metrics?: Metrics): Promise<CounterStore> {
+  const store = await openCounterStore(config, deps(metrics, "pingpong"));
+  await untilReady(store);
+  return store;
+}
+
+const pair = (client: string, server: string, count: number, lastSeenUs: number): Pair => ({ client, server, count, lastSeenUs });
+
+/** The value of state_store_errors_total for one store and operation. */
+async function storeErrors(metrics: Metrics, store: string, operation: string): Promise<number> {
+  const { values } = await metrics.storeErrors.get();
+  return values.find((v) => v.labels.store === store && v.labels.operation === operation)?.value ?? 0;
+}
+
+describe("state store contract (in-process, real files / redis-server / Mongo-protocol server)", function () {
+  this.timeout(30_000);
+  const backends = new Backends();
+  const open: { close(): Promise<void> }[] = [];
+  /** Closed after each test, whatever happened. */
+  const track = <T extends { close(): Promise<void> }>(s: T): T => (open.push(s), s);
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close().catch(() => undefined)));
+  });
+  after(() => backends.stop());
+
+  for (const kind of STRATEGIES) {
+    describe(`pairs on ${kind}`, function () {
+      before(() => backends.need(kind));
+
+      it("counts each hit once and answers a view that includes it, oldest hit first", async () => {
+        const store = track(await pairStore(backends.config(kind)));
+        const first = await store.hit("203.0.113.7", "10.1.0.5", 1_000);
+        expect(first.pair).to.deep.equal(pair("203.0.113.7", "10.1.0.5", 1, 1_000));
+        expect(first.pairs).to.deep.equal([first.pair]);
+        const other = await store.hit("198.51.100.2", "10.1.0.5", 2_000);
+        expect(other.pair).to.deep.equal(pair("198.51.100.2", "10.1.0.5", 1, 2_000));
+        expect(other.pairs).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 1, 1_000), pair("198.51.100.2", "10.1.0.5", 1, 2_000)]);
+        const again = await store.hit("203.0.113.7", "10.1.0.5", 3_000);
+        expect(again.pair).to.deep.equal(pair("203.0.113.7", "10.1.0.5", 2, 3_000));
+        expect(again.pairs, "the pair just hit moves to the end").to.deep.equal([pair("198.51.100.2", "10.1.0.5", 1, 2_000), pair("203.0.113.7", "10.1.0.5", 2, 3_000)]);
+      });
+
+      it("keeps a pair's latest hit when an older one arrives after it (clocks of replicas differ)", async () => {
+        const store = track(await pairStore(backends.config(kind)));
+        await store.hit("203.0.113.7", "10.1.0.5", 5_000);
+        const late = await store.hit("203.0.113.7", "10.1.0.5", 4_000);
+        expect(late.pair).to.deep.equal(pair("203.0.113.7", "10.1.0.5", 2, 5_000));
+        expect(await store.list()).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 2, 5_000)]);
+      });
+
+      it("orders pairs hit in the same microsecond by client and server, so every replica renders one order", async () => {
+        const store = track(await pairStore(backends.config(kind)));
+        for (const client of ["203.0.113.9", "198.51.100.2", "2001:db8::1"]) await store.hit(client, "10.1.0.5", 7_000);
+        const keys = (await store.list()).map((p) => pairKey(p.client, p.server));
+        expect(keys).to.deep.equal([...keys].sort());
+        expect(keys).to.have.length(3);
+      });
+
+      it("lists without counting, and an empty store lists nothing", async () => {
+        const store = track(await pairStore(backends.config(kind)));
+        expect(await store.list()).to.deep.equal([]);
+        await store.hit("203.0.113.7", "10.1.0.5", 1_000);
+        await store.list();
+        expect(await store.list()).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 1, 1_000)]);
+      });
+
+      it("counts every concurrent hit: each answer includes its own hit, and the totals are exact", async () => {
+        const store = track(await pairStore(backends.config(kind)));
+        const clients = ["203.0.113.1", "203.0.113.2", "203.0.113.3"];
+        const perClient = 20;
+        const results = await Promise.all(
+          Array.from({ length: clients.length * perClient }, (_, i) => {
+            const client = clients[i % clients.length]!;
+            return store.hit(client, "10.1.0.5", 10_000 + i).then((r) => ({ client, r }));
+          }),
+        );
+        for (const client of clients) {
+          const mine = results.filter((x) => x.client === client);
+          expect(mine, client).to.have.length(perClient);
+          for (const { r } of mine) {
+            // The pair counts this hit (the file stores: exactly its own number; the stores that
+            // answer a group of hits with one view: the group's), and the view includes it.
+            expect(r.pair.count).to.be.within(1, perClient);
+            expect(r.pairs.find((p) => p.client === client)?.count, "the view includes the request's own hit").to.be.at.least(r.pair.count);
+          }
+          expect(Math.max(...mine.map((x) => x.r.pair.count)), "the last answer has seen every hit").to.equal(perClient);
+        }
+        const listed = await store.list();
+        expect(listed.map((p) => [p.client, p.count]).sort()).to.deep.equal(clients.map((c) => [c, perClient]));
+        expect(listed.reduce((a, p) => a + p.count, 0)).to.equal(clients.length * perClient);
+      });
+
+      it("still holds every answered hit after a close and a reopen", async () => {
+        const config = backends.config(kind);
+        const store = await pairStore(config);
+        for (let i = 0; i < 3; i++) await store.hit("203.0.113.7", "10.1.0.5", 1_000 + i);
+        await store.hit("198.51.100.2", "10.1.0.5", 5_000);
+        await store.close();
+        const reopened = track(await pairStore(backends.config(kind, "pod-a", config)));
+        expect(await reopened.list()).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 3, 1_002), pair("198.51.100.2", "10.1.0.5", 1, 5_000)]);
+        expect((await reopened.hit("203.0.113.7", "10.1.0.5", 6_000)).pair.count, "counting goes on from there").to.equal(4);
+      });
+    });
+
+    describe(`counter on ${kind}`, function () {
+      before(() => backends.need(kind));
+
+      it("hands out 0, 1, 2 … and reads the number of increments", async () => {
+        const store = track(await counterStore(backends.config(kind)));
+        expect(await store.read()).to.equal(0);
+        for (let k = 0; k < 3; k++) expect(await store.increment()).to.equal(k);
+        expect(await store.read()).to.equal(3);
+      });
+
+      it("never hands out a number twice under concurrent increments", async () => {
+        const store = track(await counterStore(backends.config(kind)));
+        const got = await Promise.all(Array.from({ length: 60 }, () => store.increment()));
+        expect([...got].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 60 }, (_, k) => k));
+        expect(await store.read()).to.equal(60);
+      });
+
+      it("goes on from the last answered number after a close and a reopen", async () => {
+        const config = backends.config(kind);
+        const store = await counterStore(config);
+        for (let k = 0; k < 4; k++) await store.increment();
+        await store.close();
+        const reopened = track(await counterStore(backends.config(kind, "pod-a", config)));
+        expect(await reopened.read()).to.equal(4);
+        expect(await reopened.increment()).to.equal(4);
+      });
+
+      it("shows a reader (logoutput) the writer's count as soon as an increment was answered", async () => {
+        const config = backends.config(kind);
+        const writer = track(await counterStore(config));
+        const reader: CounterReader = track(await openCounterReader(backends.config(kind, "logoutput", config), deps(undefined, "logoutput")));
+        await untilReady(reader);
+        expect(await reader.read()).to.equal(0);
+        for (let k = 0; k < 3; k++) {
+          await writer.increment();
+          expect(await reader.read(), `after increment ${k}`).to.equal(k + 1);
+        }
+      });
+    });
+  }
+
+  describe("shared-volume: several replicas on one directory", function () {
+    it("shows every replica's pairs on every replica's page, summed per pair", async () => {
+      const shared = backends.config("shared-volume", "pod-a");
+      const a = track(await pairStore(shared));
+      const b = track(await pairStore(backends.config("shared-volume", "pod-b", shared)));
+      await a.hit("203.0.113.7", "10.1.0.5", 1_000);
+      await a.hit("203.0.113.7", "10.1.0.5", 2_000);
+      const fromB = await b.hit("203.0.113.7", "10.1.0.6", 3_000);
+      expect(fromB.pairs).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 2, 2_000), pair("203.0.113.7", "10.1.0.6", 1, 3_000)]);
+      expect(await a.list()).to.deep.equal(fromB.pairs);
+    });
+
+    it("sums the count of a pair both replicas wrote (a pod replaced under the same server address)", async () => {
+      const shared = backends.config("shared-volume", "pod-a");
+      const a = track(await pairStore(shared));
+      const b = track(await pairStore(backends.config("shared-volume", "pod-b", shared)));
+      await a.hit("203.0.113.7", "10.1.0.5", 1_000);
+      const r = await b.hit("203.0.113.7", "10.1.0.5", 900);
+      expect(r.pairs).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 2, 1_000)]);
+    });
+
+    it("counts on from every replica's shard: the total is exact across pods", async () => {
+      const shared = backends.config("shared-volume", "pod-a");
+      const a = track(await counterStore(shared));
+      const b = track(await counterStore(backends.config("shared-volume", "pod-b", shared)));
+      for (let k = 0; k < 3; k++) await a.increment();
+      expect(await b.increment(), "pod-b continues after pod-a's three").to.equal(3);
+      expect(await a.read()).to.equal(4);
+      expect(await b.read()).to.equal(4);
+    });
+  });
+
+  describe("pod: one replica's own file", function () {
+    it("shows only its own pairs: another pod's store in another directory is not merged", async () => {
+      const a = track(await pairStore(backends.config("pod", "pod-a")));
+      const b = track(await pairStore(backends.config("pod", "pod-b")));
+      await a.hit("203.0.113.7", "10.1.0.5", 1_000);
+      expect((await b.hit("203.0.113.7", "10.1.0.6", 2_000)).pairs).to.deep.equal([pair("203.0.113.7", "10.1.0.6", 1, 2_000)]);
+    });
+  });
+
+  describe("outage: a clear error, nothing counted, and recovery without a reopen", function () {
+    for (const kind of ["pod", "shared-volume"] as const) {
+      it(`${kind}: the directory gone answers StoreUnavailableError and not ready; back, counting goes on exactly`, async () => {
+        const metrics = createMetrics();
+        const config = backends.config(kind);
+        const pairs = track(await pairStore({ ...config, stateDir: path.join(config.stateDir, "stats") }, metrics));
+        const counter = track(await counterStore({ ...config, stateDir: path.join(config.stateDir, "pingpong") }, metrics));
+        await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
+        expect(await counter.increment()).to.equal(0);
+
+        rmSync(config.stateDir, { recursive: true, force: true });
+        const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
+        expect(hit).to.be.instanceOf(StoreUnavailableError);
+        expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: ${kind}: `));
+        const inc = await counter.increment().then(() => undefined, (e: unknown) => e);
+        expect(inc).to.be.instanceOf(StoreUnavailableError);
+        expect(await pairs.ready()).to.equal(false);
+        expect(await counter.ready()).to.equal(false);
+        expect(await storeErrors(metrics, kind, "hit")).to.equal(1);
+        expect(await storeErrors(metrics, kind, "increment")).to.equal(1);
+
+        mkdirSync(path.join(config.stateDir, "stats"), { recursive: true });
+        mkdirSync(path.join(config.stateDir, "pingpong"), { recursive: true });
+        await untilReady(pairs);
+        await untilReady(counter);
+        expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count, "the failed hit was not counted").to.equal(2);
+        expect(await counter.increment(), "the failed increment took no number").to.equal(1);
+      });
+    }
+
+    it("redis: a stopped server answers StoreUnavailableError naming it, not ready; restarted, the counts are still there", async () => {
+      await backends.need("redis");
+      const metrics = createMetrics();
+      const config = backends.config("redis");
+      const pairs = track(await pairStore(config, metrics));
+      const counter = track(await counterStore(config, metrics));
+      await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
+      expect(await counter.increment()).to.equal(0);
+
+      await backends.redis!.stop();
+      const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
+      expect(hit).to.be.instanceOf(StoreUnavailableError);
+      expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: redis: (not connected to )?redis://127\\.0\\.0\\.1:${backends.redis!.port}/?[ :]`));
+      expect(await counter.increment().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
+      expect(await pairs.ready()).to.equal(false);
+      expect(await counter.ready()).to.equal(false);
+      expect(await storeErrors(metrics, "redis", "hit")).to.equal(1);
+
+      await backends.redis!.restart();
+      await untilReady(pairs);
+      await untilReady(counter);
+      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count).to.equal(2);
+      expect(await counter.increment()).to.equal(1);
+    });
+
+    it("mongo: a stopped server answers StoreUnavailableError naming it, not ready; restarted, the counts are still there", async () => {
+      await backends.need("mongo");
+      const metrics = createMetrics();
+      const config = backends.config("mongo");
+      const pairs = track(await pairStore(config, metrics));
+      const counter = track(await counterStore(config, metrics));
+      await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
+      expect(await counter.increment()).to.equal(0);
+
+      await backends.mongo!.stop();
+      const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
+      expect(hit).to.be.instanceOf(StoreUnavailableError);
+      expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: mongo: mongodb://127\\.0\\.0\\.1:${backends.mongo!.port}/`));
+      expect(await counter.increment().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
+      expect(await pairs.ready()).to.equal(false);
+      expect(await storeErrors(metrics, "mongo", "increment")).to.equal(1);
+
+      await backends.mongo!.restart();
+      await untilReady(pairs);
+      await untilReady(counter);
+      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count).to.equal(2);
+      expect(await counter.increment()).to.equal(1);
+    });
+  });
+
+});
