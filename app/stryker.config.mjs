@@ -18,13 +18,23 @@ const APP_TESTS = readdirSync(new URL("test", import.meta.url))
   .sort((a, b) => Number(QUICK.includes(b)) - Number(QUICK.includes(a)) || a.localeCompare(b))
   .map((f) => `test/${f}`);
 
-/** @type {Record<string, { mutate: string[]; spec: string[]; grep?: string }>} */
+/** @type {Record<string, { mutate: string[]; spec: string[]; grep?: string; coverage?: "off" | "perTest" }>} */
 export const scopes = {
   state: { mutate: ["src/state/**/*.ts"], spec: APP_TESTS },
   roles: { mutate: ["src/roles/**/*.ts"], spec: APP_TESTS },
   // The file stores' log (append, replay, compaction, incremental reading) against its in-process
   // tests only: minutes instead of the hours of `state`, for iterating on shard-log.ts.
   "shard-log": { mutate: ["src/state/shard-log.ts"], spec: ["test/file-log.test.ts"], grep: "in-process" },
+  // Every state strategy against the in-process contract (test/stores.test.ts: real files,
+  // redis-server and the Mongo-protocol server, no role process), the building blocks' unit tests
+  // and the log's in-process tests. No child process runs the code under test, so per-test
+  // coverage works: each mutant runs only the tests that reach it (minutes, not the hours of `state`).
+  "state-contract": {
+    mutate: ["src/state/**/*.ts"],
+    spec: ["test/unit.test.ts", "test/stores.test.ts", "test/file-log.test.ts"],
+    grep: "building blocks (GroupCommit|PipelinedGroups|FreshRead|mergePairs)|in-process",
+    coverage: "perTest",
+  },
   // The shop (seed 003): its stores and the checkout saga, against the shop tests only.
   shop: {
     mutate: ["src/roles/shop/**/*.ts"],
@@ -37,6 +47,7 @@ const scope = pickScope(scopes);
 export default {
   ...scopeOptions({ report: `app-${scope.name}`, toRoot: "../", mutate: scope.mutate, spec: scope.spec, grep: scope.grep }),
   buildCommand: "npx tsc -p tsconfig.json",
-  coverageAnalysis: "off",
+  // "off" unless the scope's tests run the code in this process (see state-contract).
+  coverageAnalysis: scope.coverage ?? "off",
   ignorePatterns: ["dist", "node_modules", "bench"],
 };

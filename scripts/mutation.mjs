@@ -4,7 +4,7 @@
 // Stryker is started through its API module, not its CLI or package index: Stryker 10 declares
 // Node >= 22 and its CLI module refuses to load on older Node, while the API runs on the Node
 // 20.19+ this project also supports (its tests run on 20 here). On Node 22 both ways are the same.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -25,6 +25,7 @@ if (process.argv[2] === "--one") {
     { scope: "app-roles", name: "roles", dir: app },
     { scope: "app-shop", name: "shop", dir: app },
     { scope: "app-shard-log", name: "shard-log", dir: app },
+    { scope: "app-state-contract", name: "state-contract", dir: app },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !all.some((a) => a.scope === w));
@@ -33,6 +34,13 @@ if (process.argv[2] === "--one") {
     process.exit(2);
   }
   let failed = 0;
+  // The app tests find the Mongo-protocol test server through tools/ferretdb/build.sh, which is
+  // not in Stryker's sandbox (it copies the app only): build or find it here, hand them the path.
+  let ferretdb = process.env.STATEFLEET_FERRETDB;
+  const ferretdbBinary = () => {
+    ferretdb ??= execFileSync(path.join(root, "tools", "ferretdb", "build.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    return ferretdb;
+  };
   for (const s of all.filter((a) => wanted.length === 0 || wanted.includes(a.scope))) {
     console.log(`\n=== mutation scope ${s.scope} ===`);
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--one"], {
@@ -41,6 +49,7 @@ if (process.argv[2] === "--one") {
       env: {
         ...process.env,
         MUTATION_SCOPE: s.name ?? s.scope,
+        ...(s.dir === app ? { STATEFLEET_FERRETDB: ferretdbBinary() } : {}),
         // Type errors are the TypeScript checker's job; the test runs only transpile.
         TS_NODE_TRANSPILE_ONLY: "true",
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${pathToFileURL(path.join(root, "test/mutation/mocha-cjs-paths.mjs")).href}`.trim(),
