@@ -1,13 +1,18 @@
 import { expect } from "chai";
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { Writable } from "node:stream";
 import path from "node:path";
 import pino from "pino";
 import type { StoreConfig, StoreKind } from "../src/lib/config";
 import { createMetrics, type Metrics } from "../src/lib/metrics";
 import { openCounterReader, openCounterStore, openPairStore, StoreUnavailableError, type CounterReader, type CounterStore, type Pair, type PairStore } from "../src/state";
+import { tempPrefix, withRetries } from "../src/state/atomic-file";
+import { nowUs } from "../src/state/clock";
+import { COUNTER_COLLECTION, PINGPONG_COUNTER_ID } from "../src/state/counter/mongo-counter";
 import { pairKey } from "../src/state/pairs/merge";
 import { MongoServer } from "./helpers/mongo";
 import { waitFor } from "./helpers/net";
+import { sleep } from "./helpers/processes";
 import { RedisServer } from "./helpers/redis";
 import { tempDir } from "./helpers/tmp";
 
@@ -21,6 +26,18 @@ import { tempDir } from "./helpers/tmp";
 
 const STRATEGIES: StoreKind[] = ["pod", "shared-volume", "redis", "mongo"];
 const silent = pino({ level: "silent" });
+
+/** A logger whose lines the test reads (JSON objects, as the roles write them). */
+function capturingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: "info" }, sink), lines };
+}
 
 /** Backing services shared by the strategies; every store gets its own directory, key prefix or database. */
 class Backends {
@@ -103,6 +120,7 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
 
       it("counts each hit once and answers a view that includes it, oldest hit first", async () => {
         const store = track(await pairStore(backends.config(kind)));
+        expect(store.name, "the strategy's name (the /readyz message names it)").to.equal(kind);
         const first = await store.hit("203.0.113.7", "10.1.0.5", 1_000);
         expect(first.pair).to.deep.equal(pair("203.0.113.7", "10.1.0.5", 1, 1_000));
         expect(first.pairs).to.deep.equal([first.pair]);
@@ -124,10 +142,12 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
 
       it("orders pairs hit in the same microsecond by client and server, so every replica renders one order", async () => {
         const store = track(await pairStore(backends.config(kind)));
-        for (const client of ["203.0.113.9", "198.51.100.2", "2001:db8::1"]) await store.hit(client, "10.1.0.5", 7_000);
+        // Enough pairs that the sort merges runs, in an order that is neither sorted nor reversed.
+        const clients = Array.from({ length: 90 }, (_, i) => `198.51.100.${(i * 37) % 90}`);
+        await Promise.all(clients.map((client) => store.hit(client, "10.1.0.5", 7_000)));
         const keys = (await store.list()).map((p) => pairKey(p.client, p.server));
         expect(keys).to.deep.equal([...keys].sort());
-        expect(keys).to.have.length(3);
+        expect(keys).to.have.length(90);
       });
 
       it("lists without counting, and an empty store lists nothing", async () => {
@@ -181,6 +201,7 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
 
       it("hands out 0, 1, 2 … and reads the number of increments", async () => {
         const store = track(await counterStore(backends.config(kind)));
+        expect(store.name, "the strategy's name (the /readyz message names it)").to.equal(kind);
         expect(await store.read()).to.equal(0);
         for (let k = 0; k < 3; k++) expect(await store.increment()).to.equal(k);
         expect(await store.read()).to.equal(3);
@@ -258,6 +279,218 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
     });
   });
 
+  describe("file stores: what is on the volume", function () {
+    it("pod: reads the course's pingpong_counter.txt as written by hand, whitespace and all", async () => {
+      const config = backends.config("pod");
+      mkdirSync(config.stateDir, { recursive: true });
+      writeFileSync(path.join(config.stateDir, "pingpong_counter.txt"), "  41\n");
+      const store = track(await counterStore(config));
+      expect(await store.read()).to.equal(41);
+      expect(await store.increment()).to.equal(41);
+    });
+
+    for (const text of ["41 apples", "forty-one", "-3", "4.5", "1234567890123456", "41\n42"]) {
+      it(`pod: refuses a pingpong_counter.txt holding ${JSON.stringify(text)} instead of guessing a number`, async () => {
+        const config = backends.config("pod");
+        mkdirSync(config.stateDir, { recursive: true });
+        writeFileSync(path.join(config.stateDir, "pingpong_counter.txt"), text);
+        const err = await openCounterStore(config, deps()).then(() => undefined, (e: unknown) => e);
+        expect(err).to.be.instanceOf(StoreUnavailableError);
+        expect((err as Error).message).to.match(/^state store unavailable: pod: cannot open .*pingpong_counter\.txt: .*does not hold a count/);
+      });
+    }
+
+    it("a reader (logoutput) never writes: an empty directory stays empty, and it cannot increment", async () => {
+      for (const kind of ["pod", "shared-volume"] as const) {
+        const config = backends.config(kind);
+        mkdirSync(config.stateDir, { recursive: true });
+        const reader = track(await openCounterReader({ ...config, podName: "logoutput" }, deps(undefined, "logoutput")));
+        expect(await reader.read(), kind).to.equal(0);
+        expect(await reader.ready(), kind).to.equal(true);
+        expect(readdirSync(config.stateDir), kind).to.deep.equal([]);
+        const inc = await (reader as CounterStore).increment().then(() => undefined, (e: unknown) => e);
+        expect(inc, kind).to.be.instanceOf(Error);
+        expect(readdirSync(config.stateDir), kind).to.deep.equal([]);
+      }
+    });
+
+    it("shared-volume: sums only the replicas' shard files, not look-alikes (backups, temp files, other names)", async () => {
+      const config = backends.config("shared-volume", "pod-a");
+      mkdirSync(config.stateDir, { recursive: true });
+      for (const name of ["pingpong_counter.old.txt.bak", "x-pingpong_counter.b.txt", "pingpong_counter.txt", ".pingpong_counter.c.txt.1f2e.tmp"]) writeFileSync(path.join(config.stateDir, name), "500\n");
+      for (const name of ["stats.old.json.bak", "x-stats.b.json", "stats.json"]) writeFileSync(path.join(config.stateDir, name), JSON.stringify({ format: "statefleet-stats/1", writer: "x", pairs: [["203.0.113.7", "10.1.0.9", 500, 1]] }));
+      const counter = track(await counterStore(config));
+      expect(await counter.read()).to.equal(0);
+      expect(await counter.increment()).to.equal(0);
+      const pairs = track(await pairStore(config));
+      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 1_000)).pairs).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 1, 1_000)]);
+    });
+
+    it("shared-volume: another replica's corrupt shard answers StoreUnavailableError and not ready, and the hit is not counted", async () => {
+      const config = backends.config("shared-volume", "pod-a");
+      const pairs = track(await pairStore(config));
+      const counter = track(await counterStore(config));
+      const reader = track(await openCounterReader({ ...config, podName: "logoutput" }, deps(undefined, "logoutput")));
+      await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
+      await counter.increment();
+      writeFileSync(path.join(config.stateDir, "stats.pod-b.json"), "{ not json");
+      writeFileSync(path.join(config.stateDir, "pingpong_counter.pod-b.txt"), "many\n");
+      const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
+      expect(hit).to.be.instanceOf(StoreUnavailableError);
+      expect((hit as Error).message).to.match(/stats\.pod-b\.json is not a statefleet-stats\/1 file/);
+      expect(await pairs.ready()).to.equal(false);
+      expect(await counter.ready()).to.equal(false);
+      expect(await reader.ready()).to.equal(false);
+      expect(await reader.read().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
+      rmSync(path.join(config.stateDir, "stats.pod-b.json"));
+      rmSync(path.join(config.stateDir, "pingpong_counter.pod-b.txt"));
+      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count, "the refused hit was not counted").to.equal(2);
+      expect(await pairs.ready()).to.equal(true);
+    });
+
+    it("removes the temp files a killed writer left (its own prefix only) when it opens", async () => {
+      const config = backends.config("pod");
+      mkdirSync(config.stateDir, { recursive: true });
+      const stale = `${tempPrefix(path.join(config.stateDir, "stats.json"))}0a1b2c3d4e5f.tmp`;
+      const foreign = ".other.json.0a1b2c3d4e5f.tmp";
+      writeFileSync(path.join(config.stateDir, stale), "half a write");
+      writeFileSync(path.join(config.stateDir, foreign), "not ours");
+      track(await pairStore(config));
+      expect(existsSync(path.join(config.stateDir, stale)), "stale temp removed").to.equal(false);
+      expect(existsSync(path.join(config.stateDir, foreign)), "another file's temp kept").to.equal(true);
+    });
+  });
+
+  describe("mongo: a document that is not a count", function () {
+    it("refuses a counter document holding a negative or fractional n (503), never hands out a number from it", async () => {
+      await backends.need("mongo");
+      for (const n of [-1, 2.5]) {
+        const config = backends.config("mongo");
+        const store = track(await counterStore(config));
+        const client = await backends.mongo!.client();
+        try {
+          await client.db(config.mongo!.database).collection<{ _id: string; n: number }>(COUNTER_COLLECTION).insertOne({ _id: PINGPONG_COUNTER_ID, n });
+        } finally {
+          await client.close();
+        }
+        const err = await store.read().then(() => undefined, (e: unknown) => e);
+        expect(err, String(n)).to.be.instanceOf(StoreUnavailableError);
+        expect((err as Error).message).to.match(/document counters\/pingpong does not hold a count/);
+      }
+    });
+  });
+
+  describe("what opening a store logs", function () {
+    it("says which strategy and where, with a Redis password masked", async () => {
+      await backends.need("redis");
+      const file = capturingLogger();
+      const config = backends.config("shared-volume");
+      track(await openPairStore(config, { logger: file.logger, metrics: createMetrics(), role: "stats" }));
+      expect(file.lines.find((l) => l.msg === "opening pair store")).to.include({ state: "shared-volume", stateDir: config.stateDir });
+
+      const redis = capturingLogger();
+      const withPassword = { ...backends.config("redis") };
+      withPassword.redis = { ...withPassword.redis!, url: `redis://:hunter2@127.0.0.1:${backends.redis!.port}` };
+      track(await openCounterStore(withPassword, { logger: redis.logger, metrics: createMetrics(), role: "pingpong" }));
+      const line = redis.lines.find((l) => l.msg === "opening counter store");
+      expect(line).to.include({ state: "redis", keyPrefix: withPassword.redis.keyPrefix });
+      expect(line?.redis).to.equal(`redis://:***@127.0.0.1:${backends.redis!.port}`);
+      expect(JSON.stringify(redis.lines)).not.to.include("hunter2");
+
+      const reader = capturingLogger();
+      track(await openCounterReader(backends.config("pod"), { logger: reader.logger, metrics: createMetrics(), role: "logoutput" }));
+      expect(reader.lines.map((l) => l.msg)).to.include("opening counter store read-only");
+    });
+  });
+
+  describe("a backend down at start, and outages in the logs", function () {
+    const count = (lines: Record<string, unknown>[], msg: string) => lines.filter((l) => l.msg === msg).length;
+
+    it("redis: a store opened while Redis is down is not ready, connects by itself, and logs the outage once and the recovery once", async () => {
+      await backends.need("redis");
+      const log = capturingLogger();
+      const config = backends.config("redis");
+      await backends.redis!.stop();
+      try {
+        const store = track(await openPairStore(config, { logger: log.logger, metrics: createMetrics(), role: "stats" }));
+        expect(await store.ready()).to.equal(false);
+        await waitFor("a failed connect logged", async () => count(log.lines, "redis unreachable; reconnecting in the background") > 0, 5000);
+        await sleep(400); // several more failed reconnects (50, 100, 200 ms apart)
+      } finally {
+        await backends.redis!.restart();
+      }
+      const store = open[open.length - 1] as PairStore;
+      await untilReady(store);
+      await waitFor("the recovery logged", async () => count(log.lines, "redis connection restored") > 0, 5000);
+      expect(count(log.lines, "redis unreachable; reconnecting in the background"), "one line per outage, not per attempt").to.equal(1);
+      expect(count(log.lines, "redis connection restored")).to.equal(1);
+      expect(log.lines.find((l) => l.msg === "redis unreachable; reconnecting in the background")?.redis).to.equal(`redis://127.0.0.1:${backends.redis!.port}`);
+      expect((await store.hit("203.0.113.7", "10.1.0.5", 1_000)).pair.count).to.equal(1);
+    });
+
+    it("mongo: a store opened while MongoDB is down connects once it is up; a later outage is logged once and its end once", async function () {
+      this.timeout(40_000);
+      await backends.need("mongo");
+      const log = capturingLogger();
+      const config = backends.config("mongo");
+      await backends.mongo!.stop();
+      let store: CounterStore;
+      try {
+        store = track(await openCounterStore(config, { logger: log.logger, metrics: createMetrics(), role: "pingpong" }));
+        expect(await store.ready()).to.equal(false);
+        await waitFor("the failed first connect logged", async () => count(log.lines, "mongodb not reachable yet; retrying every second") > 0, 5000);
+      } finally {
+        await backends.mongo!.restart();
+      }
+      await untilReady(store);
+      expect(await store.increment()).to.equal(0);
+      expect(count(log.lines, "mongodb not reachable yet; retrying every second"), "once, not every second").to.equal(1);
+      const unreachable = () => count(log.lines, "mongodb unreachable; reconnecting in the background");
+      const restored = () => count(log.lines, "mongodb connection restored");
+      const [unreachableBefore, restoredBefore] = [unreachable(), restored()];
+
+      await backends.mongo!.stop();
+      try {
+        await waitFor("the outage logged", async () => unreachable() > unreachableBefore, 10_000);
+        await sleep(2500); // more failed heartbeats (every 2 s)
+      } finally {
+        await backends.mongo!.restart();
+      }
+      await waitFor("the recovery logged", async () => restored() > restoredBefore, 10_000);
+      expect(unreachable() - unreachableBefore, "one line per outage, not per failed heartbeat").to.equal(1);
+      expect(restored() - restoredBefore).to.equal(1);
+      await untilReady(store);
+      expect(await store.increment()).to.equal(1);
+    });
+  });
+
+  describe("building blocks of the stores (in-process)", function () {
+    it("nowUs: microseconds of the wall clock, strictly increasing even within one microsecond", () => {
+      const before = Date.now() * 1000;
+      const times = Array.from({ length: 2000 }, () => nowUs());
+      const after = Date.now() * 1000 + 1000;
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!, `step ${i}`).to.be.at.least(1);
+      expect(times[0]).to.be.within(before, after);
+      // Strictly increasing by borrowing at most a microsecond per call: never far ahead of the clock.
+      expect(times[times.length - 1]).to.be.within(before, after + times.length);
+    });
+
+    it("withRetries: tries exactly the given number of times, backing off, and throws the last error", async () => {
+      let calls = 0;
+      const started = Date.now();
+      const err = await withRetries(3, async () => {
+        calls++;
+        throw new Error(`failure ${calls}`);
+      }).then(() => undefined, (e: unknown) => e);
+      expect(calls).to.equal(3);
+      expect((err as Error).message).to.equal("failure 3");
+      expect(Date.now() - started, "waits 10 ms, then 40 ms").to.be.at.least(45);
+      let flaky = 0;
+      expect(await withRetries(3, async () => (++flaky < 3 ? Promise.reject(new Error("busy")) : "done"))).to.equal("done");
+      expect(flaky).to.equal(3);
+    });
+  });
+
   describe("outage: a clear error, nothing counted, and recovery without a reopen", function () {
     for (const kind of ["pod", "shared-volume"] as const) {
       it(`${kind}: the directory gone answers StoreUnavailableError and not ready; back, counting goes on exactly`, async () => {
@@ -271,7 +504,8 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         rmSync(config.stateDir, { recursive: true, force: true });
         const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
         expect(hit).to.be.instanceOf(StoreUnavailableError);
-        expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: ${kind}: `));
+        expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: ${kind}: .*ENOENT`));
+        expect((hit as Error).message, "wrapped once").not.to.match(/unavailable.*unavailable/);
         const inc = await counter.increment().then(() => undefined, (e: unknown) => e);
         expect(inc).to.be.instanceOf(StoreUnavailableError);
         expect(await pairs.ready()).to.equal(false);
