@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import path from "node:path";
 import pino from "pino";
@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from "../src/lib/metrics";
 import { openCounterReader, openCounterStore, openPairStore, StoreUnavailableError, type CounterReader, type CounterStore, type Pair, type PairStore } from "../src/state";
 import { tempPrefix, withRetries } from "../src/state/atomic-file";
 import { nowUs } from "../src/state/clock";
+import { COUNTER_FILE, IDLE_SNAPSHOT_MS } from "../src/state/counter/file-counter";
 import { COUNTER_COLLECTION, PINGPONG_COUNTER_ID } from "../src/state/counter/mongo-counter";
 import { pairKey } from "../src/state/pairs/merge";
 import { MongoServer } from "./helpers/mongo";
@@ -300,6 +301,32 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       });
     }
 
+    it("pod: brings the course's pingpong_counter.txt up to date once pingpong is idle", async () => {
+      const config = backends.config("pod");
+      const store = track(await counterStore(config));
+      for (let k = 0; k < 5; k++) await store.increment();
+      const file = path.join(config.stateDir, COUNTER_FILE);
+      await waitFor("the idle snapshot", async () => existsSync(file) && readFileSync(file, "utf8") === "5\n", IDLE_SNAPSHOT_MS * 20);
+      expect(readdirSync(config.stateDir).filter((f) => f.endsWith(".tmp")), "no temp file left").to.deep.equal([]);
+    });
+
+    it("pod: a snapshot that cannot be read (a directory in its place) is an error, never a count of zero", async () => {
+      const config = backends.config("pod");
+      mkdirSync(path.join(config.stateDir, COUNTER_FILE), { recursive: true });
+      const err = await openCounterStore(config, deps()).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(StoreUnavailableError);
+      expect((err as Error).message).to.match(/EISDIR/);
+    });
+
+    it("pod: a reader (logoutput) of a corrupt pingpong_counter.txt is not ready and answers 503, never a number", async () => {
+      const config = backends.config("pod");
+      mkdirSync(config.stateDir, { recursive: true });
+      writeFileSync(path.join(config.stateDir, COUNTER_FILE), "garbage\n");
+      const reader = track(await openCounterReader({ ...config, podName: "logoutput" }, deps(undefined, "logoutput")));
+      expect(await reader.ready()).to.equal(false);
+      expect(await reader.read().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
+    });
+
     it("a reader (logoutput) never writes: an empty directory stays empty, and it cannot increment", async () => {
       for (const kind of ["pod", "shared-volume"] as const) {
         const config = backends.config(kind);
@@ -309,7 +336,7 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         expect(await reader.ready(), kind).to.equal(true);
         expect(readdirSync(config.stateDir), kind).to.deep.equal([]);
         const inc = await (reader as CounterStore).increment().then(() => undefined, (e: unknown) => e);
-        expect(inc, kind).to.be.instanceOf(Error);
+        expect((inc as Error).message, kind).to.equal("read-only counter");
         expect(readdirSync(config.stateDir), kind).to.deep.equal([]);
       }
     });
@@ -397,6 +424,14 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       expect(line?.redis).to.equal(`redis://:***@127.0.0.1:${backends.redis!.port}`);
       expect(JSON.stringify(redis.lines)).not.to.include("hunter2");
 
+      await backends.need("mongo");
+      const mongo = capturingLogger();
+      const withUser = backends.config("mongo");
+      withUser.mongo = { ...withUser.mongo!, url: `mongodb://stats:hunter3@127.0.0.1:${backends.mongo!.port}/${withUser.mongo!.database}` };
+      await (await openPairStore(withUser, { logger: mongo.logger, metrics: createMetrics(), role: "stats" })).close();
+      expect(mongo.lines.find((l) => l.msg === "opening pair store")?.mongo).to.equal(`mongodb://stats:***@127.0.0.1:${backends.mongo!.port}/${withUser.mongo.database}`);
+      expect(JSON.stringify(mongo.lines)).not.to.include("hunter3");
+
       const reader = capturingLogger();
       track(await openCounterReader(backends.config("pod"), { logger: reader.logger, metrics: createMetrics(), role: "logoutput" }));
       expect(reader.lines.map((l) => l.msg)).to.include("opening counter store read-only");
@@ -426,6 +461,18 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       expect(count(log.lines, "redis connection restored")).to.equal(1);
       expect(log.lines.find((l) => l.msg === "redis unreachable; reconnecting in the background")?.redis).to.equal(`redis://127.0.0.1:${backends.redis!.port}`);
       expect((await store.hit("203.0.113.7", "10.1.0.5", 1_000)).pair.count).to.equal(1);
+    });
+
+    it("redis: a store closes while Redis is down (a pod's shutdown never waits for it)", async () => {
+      await backends.need("redis");
+      const config = backends.config("redis");
+      await backends.redis!.stop();
+      try {
+        const store = await openCounterStore(config, deps(undefined, "pingpong"));
+        await store.close(); // would wait for a connection that never comes, were it to QUIT politely
+      } finally {
+        await backends.redis!.restart();
+      }
     });
 
     it("mongo: a store opened while MongoDB is down connects once it is up; a later outage is logged once and its end once", async function () {
