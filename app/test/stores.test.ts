@@ -469,7 +469,7 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       await backends.redis!.stop();
       try {
         const store = await openCounterStore(config, deps(undefined, "pingpong"));
-        await store.close(); // would wait for a connection that never comes, were it to QUIT politely
+        await store.close(); // no QUIT on a connection that is down: it drops the socket and the retry timer
       } finally {
         await backends.redis!.restart();
       }
