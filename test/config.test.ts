@@ -348,6 +348,7 @@ describe("stack config validation", () => {
       ["*.foo.com", "foo.com", false], ["*", "foo.com", true], ["*", "*.com", true],
       ["*.com", "*.foo.com", true], ["*.foo.com", "*.com", true], ["*.foo.com", "*.bar.com", false], ["*.oo.com", "foo.com", false],
       ["foo.com", "", true], ["*.com", "", true], ["*", "", true], ["foo.com", "*.bar.com", false],
+      ["xfoo.com", "foo.com", false], ["foo.com", "xfoo.com", false], ["a.foo.com", "foo.com", false],
     ];
     for (const [gw, host, binds] of table) {
       const raw = merge(devRaw(), { istio: { gateway: { hosts: [gw] } }, apps: { sms: { exposure: { host } } } }) as Record<string, unknown>;

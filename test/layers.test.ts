@@ -434,6 +434,7 @@ describe("stack rules: default-deny namespaces and PDBs", () => {
     expect(pdbHits(expr("tier", "DoesNotExist")), "DoesNotExist").to.equal(0);
     expect(pdbHits(expr("app", "DoesNotExist")), "DoesNotExist, label present").to.equal(1);
     expect(pdbHits(expr("app", "Matches", ["web"])), "an unknown operator selects nothing").to.equal(1);
+    expect(pdbHits(expr("tier", "Matches", ["web"])), "an unknown operator selects nothing, label absent too").to.equal(1);
     expect(pdbHits(withSpec({ selector: { matchLabels: { app: "web" }, matchExpressions: [{ key: "app", operator: "NotIn", values: ["web"] }] } })), "labels and expressions both hold").to.equal(1);
   });
 });
