@@ -288,6 +288,10 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       const store = track(await counterStore(config));
       expect(await store.read()).to.equal(41);
       expect(await store.increment()).to.equal(41);
+      const bare = backends.config("pod");
+      mkdirSync(bare.stateDir, { recursive: true });
+      writeFileSync(path.join(bare.stateDir, "pingpong_counter.txt"), "7");
+      expect(await track(await counterStore(bare)).read(), "no newline at the end").to.equal(7);
     });
 
     for (const text of ["41 apples", "forty-one", "-3", "4.5", "1234567890123456", "41\n42"]) {
