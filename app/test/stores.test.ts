@@ -573,30 +573,37 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       });
     }
 
-    it("redis: a stopped server answers StoreUnavailableError naming it, not ready; restarted, the counts are still there", async () => {
-      await backends.need("redis");
-      const metrics = createMetrics();
-      const config = backends.config("redis");
-      const pairs = track(await pairStore(config, metrics));
-      const counter = track(await counterStore(config, metrics));
-      await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
-      expect(await counter.increment()).to.equal(0);
+    const servers = [
+      { kind: "redis", server: () => backends.redis!, names: (port: number) => new RegExp(`^state store unavailable: redis: (not connected to )?redis://127\\.0\\.0\\.1:${port}/?[ :]`) },
+      { kind: "mongo", server: () => backends.mongo!, names: (port: number) => new RegExp(`^state store unavailable: mongo: mongodb://127\\.0\\.0\\.1:${port}/`) },
+    ] as const;
+    for (const { kind, server, names } of servers) {
+      it(`${kind}: a stopped server answers StoreUnavailableError naming it, not ready; restarted, the counts are still there`, async () => {
+        await backends.need(kind);
+        const metrics = createMetrics();
+        const config = backends.config(kind);
+        const pairs = track(await pairStore(config, metrics));
+        const counter = track(await counterStore(config, metrics));
+        await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
+        expect(await counter.increment()).to.equal(0);
 
-      await backends.redis!.stop();
-      const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
-      expect(hit).to.be.instanceOf(StoreUnavailableError);
-      expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: redis: (not connected to )?redis://127\\.0\\.0\\.1:${backends.redis!.port}/?[ :]`));
-      expect(await counter.increment().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
-      expect(await pairs.ready()).to.equal(false);
-      expect(await counter.ready()).to.equal(false);
-      expect(await storeErrors(metrics, "redis", "hit")).to.equal(1);
+        await server().stop();
+        const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
+        expect(hit).to.be.instanceOf(StoreUnavailableError);
+        expect((hit as Error).message).to.match(names(server().port));
+        expect(await counter.increment().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
+        expect(await pairs.ready()).to.equal(false);
+        expect(await counter.ready()).to.equal(false);
+        expect(await storeErrors(metrics, kind, "hit")).to.equal(1);
+        expect(await storeErrors(metrics, kind, "increment")).to.equal(1);
 
-      await backends.redis!.restart();
-      await untilReady(pairs);
-      await untilReady(counter);
-      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count).to.equal(2);
-      expect(await counter.increment()).to.equal(1);
-    });
+        await server().restart();
+        await untilReady(pairs);
+        await untilReady(counter);
+        expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count).to.equal(2);
+        expect(await counter.increment()).to.equal(1);
+      });
+    }
 
     it("mongo: a stopped server answers StoreUnavailableError naming it, not ready; restarted, the counts are still there", async () => {
       await backends.need("mongo");
