@@ -201,8 +201,8 @@ function platformProblems(cfg: ParsedStack): ConfigProblem[] {
   const gatewayOn = cfg.istio.enabled && cfg.istio.gateway.enabled;
   const gwHosts = cfg.istio.gateway.hosts;
   const admitted = (host: string) => gwHosts.some((g) => gatewayAdmits(g, host));
-  // A route for any host ("") binds to every gateway host, so only named hosts are ever reported.
-  const shown = (host: string) => `"${host}"`;
+  // "" (any host) binds to every gateway host, so it shows only in Grafana's path clash.
+  const shown = (host: string) => (host === "" ? `"" (any host)` : `"${host}"`);
 
   if (!cfg.ingress.nginx.enabled && cfg.ingress.nginx.trustedProxyCidrs.length > 0)
     out.push(p("ingress.nginx.trustedProxyCidrs", `set while ingress.nginx.enabled is false (allowed: [], or enable ingress-nginx)`));
