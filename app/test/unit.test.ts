@@ -164,6 +164,50 @@ describe("building blocks", function () {
       expect(await Promise.all(late)).to.deep.equal([1, 1, 1]);
       expect(loads, "the three late callers shared one read").to.equal(2);
     });
+
+    it("a failed read fails only its own callers: those who asked during it get the next read", async function () {
+      let loads = 0;
+      const gates: Array<(fail: boolean) => void> = [];
+      const fr = new FreshRead(async () => {
+        const n = ++loads;
+        const fail = await new Promise<boolean>((r) => gates.push(r));
+        if (fail) throw new Error(`read ${n} failed`);
+        return n;
+      });
+      const early = fr.get();
+      const late = fr.get();
+      gates.shift()?.(true);
+      const failure = await early.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(String(failure)).to.contain("read 1 failed");
+      await new Promise((r) => setImmediate(r));
+      gates.shift()?.(false);
+      expect(await late).to.equal(2);
+    });
+
+    it("round after round, each caller sees every write that finished before it asked", async function () {
+      let version = 0;
+      let loads = 0;
+      const fr = new FreshRead(async () => {
+        loads++;
+        await new Promise((r) => setImmediate(r));
+        return version;
+      });
+      for (let round = 1; round <= 4; round++) {
+        version = round;
+        const before = loads;
+        const got = fr.get();
+        expect(loads, `round ${round}: with no read running, the read starts at once`).to.equal(before + 1);
+        // a second caller while that read runs waits for a read of its own…
+        const during = fr.get();
+        version = round * 10;
+        expect(await got).to.be.oneOf([round, round * 10]);
+        expect(await during, `round ${round}`).to.equal(round * 10);
+      }
+      expect(loads).to.equal(8);
+    });
   });
 
   describe("mergePairs", function () {
