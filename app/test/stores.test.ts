@@ -9,6 +9,7 @@ import { openCounterReader, openCounterStore, openPairStore, StoreUnavailableErr
 import { tempPrefix, withRetries } from "../src/state/atomic-file";
 import { nowUs } from "../src/state/clock";
 import { COUNTER_FILE, IDLE_SNAPSHOT_MS } from "../src/state/counter/file-counter";
+import { guard, reasonOf, withTimeout } from "../src/state/errors";
 import { COUNTER_COLLECTION, PINGPONG_COUNTER_ID } from "../src/state/counter/mongo-counter";
 import { pairKey } from "../src/state/pairs/merge";
 import { MongoServer } from "./helpers/mongo";
@@ -540,6 +541,50 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       expect(await withRetries(3, async () => (++flaky < 3 ? Promise.reject(new Error("busy")) : "done"))).to.equal("done");
       expect(flaky).to.equal(3);
     });
+
+    it("reasonOf: a system error names its code once, before the message; anything else as it is", () => {
+      const refused = Object.assign(new Error("connect to 127.0.0.1:6379 failed"), { code: "ECONNREFUSED" });
+      expect(reasonOf(refused)).to.equal("ECONNREFUSED: connect to 127.0.0.1:6379 failed");
+      const named = Object.assign(new Error("ENOENT: no such file or directory, open '/data/x'"), { code: "ENOENT" });
+      expect(reasonOf(named), "the code is in the message already").to.equal("ENOENT: no such file or directory, open '/data/x'");
+      expect(reasonOf(new Error("plain"))).to.equal("plain");
+      expect(reasonOf("a string thrown")).to.equal("a string thrown");
+      expect(reasonOf(undefined)).to.equal("undefined");
+    });
+
+    it("guard: a failure becomes one StoreUnavailableError, counted once under its operation", async () => {
+      const counted: string[] = [];
+      const ctx = { name: "pod", onError: (op: string) => counted.push(op) };
+      expect(await guard(ctx, "read", async () => 7), "a success passes through uncounted").to.equal(7);
+      expect(counted).to.deep.equal([]);
+
+      const err = await guard(ctx, "increment", () => Promise.reject(Object.assign(new Error("disk full"), { code: "ENOSPC" }))).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(StoreUnavailableError);
+      expect((err as StoreUnavailableError).message).to.equal("state store unavailable: pod: ENOSPC: disk full");
+      expect((err as StoreUnavailableError).store).to.equal("pod");
+      expect(counted).to.deep.equal(["increment"]);
+
+      const inner = new StoreUnavailableError("pod", "cannot open /data/pingpong_counter.txt");
+      expect(await guard(ctx, "read", () => Promise.reject(inner)).then(() => undefined, (e: unknown) => e), "already explained: not wrapped again").to.equal(inner);
+      expect(counted).to.deep.equal(["increment", "read"]);
+
+      const explained = { ...ctx, name: "redis", explain: (e: unknown) => `redis://cache:6379 ${reasonOf(e)}` };
+      const viaExplain = await guard(explained, "hit", () => Promise.reject(new Error("READONLY"))).then(() => undefined, (e: unknown) => e);
+      expect((viaExplain as Error).message).to.equal("state store unavailable: redis: redis://cache:6379 READONLY");
+    });
+
+    it("withTimeout: a check that hangs fails after its time, naming what did not answer; one that answers passes its result or error on", async () => {
+      const started = Date.now();
+      const hung = await withTimeout(60, "state directory", new Promise(() => undefined)).then(() => undefined, (e: unknown) => e);
+      expect((hung as Error).message).to.equal("state directory did not answer within 60 ms");
+      expect(Date.now() - started).to.be.within(55, 1_000);
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      const before = timers();
+      expect(await withTimeout(5_000, "counter read", Promise.resolve(3))).to.equal(3);
+      expect(timers(), "its timer is cleared: a probe every few seconds leaves none behind").to.equal(before);
+      const failed = await withTimeout(1_000, "counter read", Promise.reject(new Error("EIO"))).then(() => undefined, (e: unknown) => e);
+      expect((failed as Error).message).to.equal("EIO");
+    });
   });
 
   describe("outage: a clear error, nothing counted, and recovery without a reopen", function () {
@@ -604,30 +649,6 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         expect(await counter.increment()).to.equal(1);
       });
     }
-
-    it("mongo: a stopped server answers StoreUnavailableError naming it, not ready; restarted, the counts are still there", async () => {
-      await backends.need("mongo");
-      const metrics = createMetrics();
-      const config = backends.config("mongo");
-      const pairs = track(await pairStore(config, metrics));
-      const counter = track(await counterStore(config, metrics));
-      await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
-      expect(await counter.increment()).to.equal(0);
-
-      await backends.mongo!.stop();
-      const hit = await pairs.hit("203.0.113.7", "10.1.0.5", 2_000).then(() => undefined, (e: unknown) => e);
-      expect(hit).to.be.instanceOf(StoreUnavailableError);
-      expect((hit as Error).message).to.match(new RegExp(`^state store unavailable: mongo: mongodb://127\\.0\\.0\\.1:${backends.mongo!.port}/`));
-      expect(await counter.increment().then(() => undefined, (e: unknown) => e)).to.be.instanceOf(StoreUnavailableError);
-      expect(await pairs.ready()).to.equal(false);
-      expect(await storeErrors(metrics, "mongo", "increment")).to.equal(1);
-
-      await backends.mongo!.restart();
-      await untilReady(pairs);
-      await untilReady(counter);
-      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 3_000)).pair.count).to.equal(2);
-      expect(await counter.increment()).to.equal(1);
-    });
   });
 
 });
