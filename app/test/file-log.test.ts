@@ -40,6 +40,7 @@ describe("file store log records (in-process)", function () {
 
   it("refuses a log with an empty line before a valid record, and reads a line without the separator after its checksum as no record", function () {
     expect(() => replayLog(`${encodeLine("1")}\n${encodeLine("2")}`, decodeCount, "the-log")).to.throw(/the-log is corrupt before its last record/);
+    expect(() => replayLog(`\n${encodeLine("2")}`, decodeCount, "the-log"), "the very first line empty").to.throw(/the-log is corrupt before its last record/);
     const payload = "7";
     const noSeparator = `${encodeLine(payload).slice(0, 8)}x${payload}\n`;
     expect(replayLog(`${log}${noSeparator}`, decodeCount, "f")).to.deep.equal({ records: [1, 2, 3], validBytes: log.length, tail: true });

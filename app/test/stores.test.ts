@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import path from "node:path";
+import { crc32 } from "node:zlib";
+import Redis from "ioredis";
 import pino from "pino";
 import type { StoreConfig, StoreKind } from "../src/lib/config";
 import { createMetrics, type Metrics } from "../src/lib/metrics";
@@ -10,7 +12,8 @@ import { tempPrefix, withRetries } from "../src/state/atomic-file";
 import { nowUs } from "../src/state/clock";
 import { COUNTER_FILE, IDLE_SNAPSHOT_MS } from "../src/state/counter/file-counter";
 import { guard, reasonOf, withTimeout } from "../src/state/errors";
-import { COUNTER_COLLECTION, PINGPONG_COUNTER_ID } from "../src/state/counter/mongo-counter";
+import { COUNTER_COLLECTION, PINGPONG_COUNTER_ID, upsertInc } from "../src/state/counter/mongo-counter";
+import { redactMongoUrl } from "../src/state/mongo-client";
 import { pairKey } from "../src/state/pairs/merge";
 import { MongoServer } from "./helpers/mongo";
 import { waitFor } from "./helpers/net";
@@ -97,6 +100,14 @@ async function counterStore(config: StoreConfig, metrics?: Metrics): Promise<Cou
 }
 
 const pair = (client: string, server: string, count: number, lastSeenUs: number): Pair => ({ client, server, count, lastSeenUs });
+
+/** Every one of these fails with StoreUnavailableError (a 503), none with a number. */
+async function failsUnavailable(calls: Promise<unknown>[]): Promise<void> {
+  for (const result of await Promise.allSettled(calls)) {
+    expect(result.status).to.equal("rejected");
+    if (result.status === "rejected") expect(result.reason).to.be.instanceOf(StoreUnavailableError);
+  }
+}
 
 /** The value of state_store_errors_total for one store and operation. */
 async function storeErrors(metrics: Metrics, store: string, operation: string): Promise<number> {
@@ -311,8 +322,9 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       const store = track(await counterStore(config));
       for (let k = 0; k < 5; k++) await store.increment();
       const file = path.join(config.stateDir, COUNTER_FILE);
-      await waitFor("the idle snapshot", async () => existsSync(file) && readFileSync(file, "utf8") === "5\n", IDLE_SNAPSHOT_MS * 20);
-      expect(readdirSync(config.stateDir).filter((f) => f.endsWith(".tmp")), "no temp file left").to.deep.equal([]);
+      const temps = () => readdirSync(config.stateDir).filter((f) => f.endsWith(".tmp"));
+      // The snapshot lands first, then the fresh log (each through a temp file): wait for both.
+      await waitFor("the idle snapshot, with no temp file left", async () => existsSync(file) && readFileSync(file, "utf8") === "5\n" && temps().length === 0, IDLE_SNAPSHOT_MS * 20);
     });
 
     it("pod: a snapshot that cannot be read (a directory in its place) is an error, never a count of zero", async () => {
@@ -391,6 +403,89 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       expect(existsSync(path.join(config.stateDir, stale)), "stale temp removed").to.equal(false);
       expect(existsSync(path.join(config.stateDir, foreign)), "another file's temp kept").to.equal(true);
     });
+
+    it("keeps files that only look like its temp files (our prefix, not .tmp)", async () => {
+      const config = backends.config("pod");
+      mkdirSync(config.stateDir, { recursive: true });
+      const notTemp = `${tempPrefix(path.join(config.stateDir, "stats.json"))}notes`;
+      writeFileSync(path.join(config.stateDir, notTemp), "an operator's file");
+      track(await pairStore(config));
+      expect(existsSync(path.join(config.stateDir, notTemp))).to.equal(true);
+    });
+
+    it("pod: counts only its own file, even when shard files of a shared-volume past lie beside it", async () => {
+      const config = backends.config("pod");
+      mkdirSync(config.stateDir, { recursive: true });
+      writeFileSync(path.join(config.stateDir, "pingpong_counter.pod-b.txt"), "500\n");
+      writeFileSync(path.join(config.stateDir, "stats.pod-b.json"), JSON.stringify({ format: "statefleet-stats/1", writer: "pod-b", pairs: [["203.0.113.7", "10.1.0.9", 500, 1]] }));
+      const counter = track(await counterStore(config));
+      expect(await counter.increment()).to.equal(0);
+      expect(await counter.read()).to.equal(1);
+      const pairs = track(await pairStore(config));
+      expect((await pairs.hit("203.0.113.7", "10.1.0.5", 1_000)).pairs).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 1, 1_000)]);
+      expect(await pairs.list()).to.deep.equal([pair("203.0.113.7", "10.1.0.5", 1, 1_000)]);
+    });
+
+    it("pod: close folds the log into the course's files, so they hold every answered hit", async () => {
+      const config = backends.config("pod");
+      const counter = await counterStore(config);
+      const pairs = await pairStore({ ...config, stateDir: path.join(config.stateDir, "stats") });
+      for (let k = 0; k < 3; k++) await counter.increment();
+      await pairs.hit("203.0.113.7", "10.1.0.5", 1_000);
+      await pairs.hit("203.0.113.7", "10.1.0.5", 2_000);
+      await Promise.all([counter.close(), pairs.close()]);
+      expect(readFileSync(path.join(config.stateDir, COUNTER_FILE), "utf8")).to.equal("3\n");
+      const stats = JSON.parse(readFileSync(path.join(config.stateDir, "stats", "stats.json"), "utf8")) as { pairs: unknown[] };
+      expect(stats.pairs).to.deep.equal([["203.0.113.7", "10.1.0.5", 2, 2_000]]);
+      for (const dir of [config.stateDir, path.join(config.stateDir, "stats")]) {
+        for (const log of readdirSync(dir).filter((f) => f.endsWith(".log"))) expect(readFileSync(path.join(dir, log), "utf8"), log).to.equal("");
+      }
+    });
+
+    it("pod: a stats.json that cannot be read (a directory in its place) is an error, never an empty page", async () => {
+      const config = backends.config("pod");
+      mkdirSync(path.join(config.stateDir, "stats.json"), { recursive: true });
+      const err = await openPairStore(config, deps()).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(StoreUnavailableError);
+      expect((err as Error).message).to.match(/^state store unavailable: pod: cannot open .*stats\.json: EISDIR/);
+    });
+
+    it("pod: a reader (logoutput) of a pingpong_counter.txt it cannot read (a directory) answers 503, never 0", async () => {
+      const config = backends.config("pod");
+      mkdirSync(path.join(config.stateDir, COUNTER_FILE), { recursive: true });
+      const reader = track(await openCounterReader({ ...config, podName: "logoutput" }, deps(undefined, "logoutput")));
+      const err = await reader.read().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(StoreUnavailableError);
+      expect((err as Error).message).to.match(/EISDIR/);
+      expect(await reader.ready()).to.equal(false);
+    });
+
+    it("pod: a log record with a valid checksum but no count in it ends the log like a torn tail; the count is the last valid one", async () => {
+      const record = (payload: string) => `${crc32(payload).toString(16).padStart(8, "0")} ${payload}\n`;
+      for (const bad of ["abc7", "7abc", "-7", "7.5", ""]) {
+        const config = backends.config("pod");
+        mkdirSync(config.stateDir, { recursive: true });
+        writeFileSync(path.join(config.stateDir, COUNTER_FILE), "5\n");
+        writeFileSync(path.join(config.stateDir, `${COUNTER_FILE}.log`), record("12") + record("77") + record(bad));
+        const counter = track(await counterStore(config));
+        expect(await counter.read(), JSON.stringify(bad)).to.equal(77);
+        expect(await counter.increment(), JSON.stringify(bad)).to.equal(77);
+      }
+    });
+
+    it("writing snapshots leaves no file open (a long-running pod would run out of descriptors)", async () => {
+      const config = backends.config("pod");
+      const fds = () => readdirSync("/proc/self/fd").length;
+      await (await counterStore(config)).close();
+      const before = fds();
+      // Every open and every close with a non-empty log writes the snapshot and a fresh log.
+      for (let k = 0; k < 20; k++) {
+        const counter = await counterStore(config);
+        expect(await counter.increment()).to.equal(k);
+        await counter.close();
+      }
+      expect(fds(), "descriptors after 40 snapshots").to.be.at.most(before);
+    });
   });
 
   describe("mongo: a document that is not a count", function () {
@@ -409,6 +504,43 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         expect(err, String(n)).to.be.instanceOf(StoreUnavailableError);
         expect((err as Error).message).to.match(/document counters\/pingpong does not hold a count/);
       }
+    });
+
+    it("reads its own document in a collection shared with others, and a count of 0 as 0", async () => {
+      await backends.need("mongo");
+      const config = backends.config("mongo");
+      const store = track(await counterStore(config));
+      const client = await backends.mongo!.client();
+      const counters = client.db(config.mongo!.database).collection<{ _id: string; n: number }>(COUNTER_COLLECTION);
+      try {
+        await counters.insertOne({ _id: "another-counter", n: 41 });
+        expect(await store.read(), "no document of its own yet").to.equal(0);
+        await counters.insertOne({ _id: PINGPONG_COUNTER_ID, n: 0 });
+        expect(await store.read(), "a counter reset to 0").to.equal(0);
+        expect(await store.increment()).to.equal(0);
+        expect(await store.read()).to.equal(1);
+        expect((await counters.findOne({ _id: "another-counter" }))?.n, "the other document untouched").to.equal(41);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  describe("redis: a key that is not a count", function () {
+    it("answers 503 naming the server and the key while connected, never a number", async () => {
+      await backends.need("redis");
+      const config = backends.config("redis");
+      const store = track(await counterStore(config));
+      const raw = new Redis(backends.redis!.url, { lazyConnect: true });
+      try {
+        await raw.connect();
+        await raw.set(`${config.redis!.keyPrefix}counter`, "many");
+      } finally {
+        raw.disconnect();
+      }
+      const err = await store.read().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(StoreUnavailableError);
+      expect((err as Error).message).to.equal(`state store unavailable: redis: redis://127.0.0.1:${backends.redis!.port}: key ${config.redis!.keyPrefix}counter does not hold a count`);
     });
   });
 
@@ -436,6 +568,20 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       await (await openPairStore(withUser, { logger: mongo.logger, metrics: createMetrics(), role: "stats" })).close();
       expect(mongo.lines.find((l) => l.msg === "opening pair store")?.mongo).to.equal(`mongodb://stats:***@127.0.0.1:${backends.mongo!.port}/${withUser.mongo.database}`);
       expect(JSON.stringify(mongo.lines)).not.to.include("hunter3");
+
+      // A user without a password (x.509 or Kerberos) has nothing to hide: shown as it is.
+      expect(redactMongoUrl("mongodb://stats@mongo.data:27017/statefleet")).to.equal("mongodb://stats@mongo.data:27017/statefleet");
+      expect(redactMongoUrl("mongodb+srv://stats:pw@cluster.example/statefleet")).to.equal("mongodb+srv://stats:***@cluster.example/statefleet");
+
+      const healthy = capturingLogger();
+      const store = await openCounterStore(backends.config("mongo"), { logger: healthy.logger, metrics: createMetrics(), role: "pingpong" });
+      try {
+        await untilReady(store);
+        await sleep(300);
+      } finally {
+        await store.close();
+      }
+      expect(healthy.lines.map((l) => l.msg), "a healthy start reports no outage and no recovery").to.deep.equal(["opening counter store"]);
 
       const reader = capturingLogger();
       track(await openCounterReader(backends.config("pod"), { logger: reader.logger, metrics: createMetrics(), role: "logoutput" }));
@@ -491,12 +637,17 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         store = track(await openCounterStore(config, { logger: log.logger, metrics: createMetrics(), role: "pingpong" }));
         expect(await store.ready()).to.equal(false);
         await waitFor("the failed first connect logged", async () => count(log.lines, "mongodb not reachable yet; retrying every second") > 0, 5000);
+        await sleep(2_200); // two more failed attempts (one a second)
       } finally {
         await backends.mongo!.restart();
       }
       await untilReady(store);
       expect(await store.increment()).to.equal(0);
       expect(count(log.lines, "mongodb not reachable yet; retrying every second"), "once, not every second").to.equal(1);
+      const where = `mongodb://127.0.0.1:${backends.mongo!.port}/${config.mongo!.database}`;
+      const notYet = log.lines.find((l) => l.msg === "mongodb not reachable yet; retrying every second");
+      expect(notYet?.mongo, "names the server").to.equal(where);
+      expect(notYet?.err, "says why").to.be.a("string").and.not.equal("");
       const unreachable = () => count(log.lines, "mongodb unreachable; reconnecting in the background");
       const restored = () => count(log.lines, "mongodb connection restored");
       const [unreachableBefore, restoredBefore] = [unreachable(), restored()];
@@ -511,6 +662,10 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       await waitFor("the recovery logged", async () => restored() > restoredBefore, 10_000);
       expect(unreachable() - unreachableBefore, "one line per outage, not per failed heartbeat").to.equal(1);
       expect(restored() - restoredBefore).to.equal(1);
+      const outage = log.lines.filter((l) => l.msg === "mongodb unreachable; reconnecting in the background").pop();
+      expect(outage?.mongo).to.equal(where);
+      expect(outage?.err).to.be.a("string").and.not.equal("");
+      expect(log.lines.filter((l) => l.msg === "mongodb connection restored").pop()?.mongo).to.equal(where);
       await untilReady(store);
       expect(await store.increment()).to.equal(1);
     });
@@ -525,6 +680,30 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
       expect(times[0]).to.be.within(before, after);
       // Strictly increasing by borrowing at most a microsecond per call: never far ahead of the clock.
       expect(times[times.length - 1]).to.be.within(before, after + times.length);
+    });
+
+    it("nowUs: keeps the sub-millisecond part (times taken apart are not whole milliseconds)", async () => {
+      const times: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        times.push(nowUs());
+        await sleep(2);
+      }
+      expect(times.filter((t) => t % 1000 !== 0).length, times.join(" ")).to.be.greaterThan(6);
+    });
+
+    it("upsertInc: a duplicate key from a racing first upsert is retried once; any other error is not", async () => {
+      let calls = 0;
+      const duplicate = Object.assign(new Error("E11000 duplicate key error"), { code: 11000 });
+      expect(await upsertInc(async () => (++calls === 1 ? Promise.reject(duplicate) : "incremented"))).to.equal("incremented");
+      expect(calls).to.equal(2);
+      calls = 0;
+      const down = Object.assign(new Error("connection refused"), { code: "ECONNREFUSED" });
+      const err = await upsertInc(async () => {
+        calls++;
+        throw down;
+      }).then(() => undefined, (e: unknown) => e);
+      expect(err).to.equal(down);
+      expect(calls, "not retried: it would count twice if the first went through").to.equal(1);
     });
 
     it("withRetries: tries exactly the given number of times, backing off, and throws the last error", async () => {
@@ -608,6 +787,12 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         expect(await counter.ready()).to.equal(false);
         expect(await storeErrors(metrics, kind, "hit")).to.equal(1);
         expect(await storeErrors(metrics, kind, "increment")).to.equal(1);
+        // pod answers reads from its own memory; shared-volume reads the other replicas' shards.
+        if (kind === "shared-volume") {
+          await failsUnavailable([pairs.list(), counter.read()]);
+          expect(await storeErrors(metrics, kind, "list"), "a failed list counts as list").to.equal(1);
+          expect(await storeErrors(metrics, kind, "read"), "a failed read counts as read").to.equal(1);
+        }
 
         mkdirSync(path.join(config.stateDir, "stats"), { recursive: true });
         mkdirSync(path.join(config.stateDir, "pingpong"), { recursive: true });
@@ -641,6 +826,9 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
         expect(await counter.ready()).to.equal(false);
         expect(await storeErrors(metrics, kind, "hit")).to.equal(1);
         expect(await storeErrors(metrics, kind, "increment")).to.equal(1);
+        await failsUnavailable([pairs.list(), counter.read()]);
+        expect(await storeErrors(metrics, kind, "list"), "a failed list counts as list").to.equal(1);
+        expect(await storeErrors(metrics, kind, "read"), "a failed read counts as read").to.equal(1);
 
         await server().restart();
         await untilReady(pairs);

@@ -39,6 +39,23 @@ describe("building blocks", function () {
       expect(await gc.submit(3)).to.equal(3);
     });
 
+    it("runs no chore once closed (a compaction after shutdown would race the next pod)", async function () {
+      let writes = 0;
+      const gc = new GroupCommit<number, number>(async (ops) => {
+        writes++;
+        return ops;
+      });
+      expect(await gc.submit(1)).to.equal(1);
+      await gc.close();
+      let ran = false;
+      await gc.between(async () => {
+        ran = true;
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(ran).to.equal(false);
+      expect(writes).to.equal(1);
+    });
+
     it("runs a chore between two writes, never during one, and ops queued behind it wait for it", async function () {
       const events: string[] = [];
       let release: () => void = () => undefined;

@@ -23,12 +23,6 @@ end
 return view
 `;
 
-/** One hit: count it, keep the latest hit time (GT), and return the view, atomically. */
-export const HIT_LUA = `
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[1])
-${VIEW_LUA}`;
-
 /** A group of hits (ARGV: member, µs, member, µs, …), then the view once, atomically. */
 export const HITS_LUA = `
 for i = 1, #ARGV, 2 do
