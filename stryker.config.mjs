@@ -21,6 +21,9 @@ export const scopes = {
   },
   "policy-rules": { mutate: ["policy/rules.ts"], spec: ["test/layers.test.ts"], tsconfig: "test/mutation/tsconfig.policy-rules.json" },
   workload: { mutate: ["components/workload.ts"], spec: ["test/apps.test.ts", "test/platform-entry.test.ts", "test/stacks.test.ts"] },
+  // The same file against its in-process contract: each test builds its own Workload, so per-test
+  // coverage applies (minutes, where `workload` takes hours); the checker compiles workload.ts's imports only.
+  "workload-contract": { mutate: ["components/workload.ts"], spec: ["test/workload.test.ts"], tsconfig: "test/mutation/tsconfig.workload-contract.json" },
   // The variants that came after the scope was set up (issue #12 item 4): api, sms and shop on the program side.
   variants: {
     mutate: [

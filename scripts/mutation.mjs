@@ -20,6 +20,7 @@ if (process.argv[2] === "--one") {
     { scope: "config-rules", dir: root },
     { scope: "policy-rules", dir: root },
     { scope: "workload", dir: root },
+    { scope: "workload-contract", dir: root },
     { scope: "variants", dir: root },
     { scope: "app-state", name: "state", dir: app },
     { scope: "app-roles", name: "roles", dir: app },

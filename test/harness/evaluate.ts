@@ -51,15 +51,21 @@ interface RegisterRequest {
   getParent(): string;
   getDependenciesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getIgnorechangesList(): string[];
 }
-let current: { parent: string; dependencies: string[]; additionalSecretOutputs: string[] } | undefined;
+let current: { parent: string; dependencies: string[]; additionalSecretOutputs: string[]; ignoreChanges: string[] } | undefined;
 let patched = false;
 function patchMonitor() {
   if (patched) return;
   patched = true;
   const original = MockMonitor.prototype.registerResource;
   MockMonitor.prototype.registerResource = function (req: RegisterRequest, cb: unknown) {
-    current = { parent: req.getParent(), dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList() };
+    current = {
+      parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      ignoreChanges: req.getIgnorechangesList(),
+    };
     try {
       return original.call(this, req, cb); // calls mocks.newResource synchronously
     } finally {
@@ -90,27 +96,33 @@ async function settle(count: () => number) {
   }
 }
 
-/**
- * Evaluates index.ts against a stack's real config file under mocks, in a fresh module cache,
- * and returns every resource it registered. Throws what the program throws (e.g. ConfigError).
- */
-export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promise<Graph> {
-  patchMonitor();
-  const raw = opts.config ?? (merge(stackFileConfig(stack), opts.overrides ?? {}) as Record<string, unknown>);
-  const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+/** One evaluation under mocks: the stack it names, its config, and what the caller wants told. */
+interface Session {
+  stack: string;
+  config: Record<string, string>;
+  preview: boolean;
+  passwordSeed?: string;
+  onRegister?: (count: number) => void;
+}
 
-  const preview = opts.preview ?? false;
+/**
+ * The core of `evaluate` and `evaluateComponent`: fresh mocks (so evaluations can follow each other
+ * in one mocha run), `program` run under them, every registration recorded until the count settles.
+ * Throws what `program` throws (after its registrations so far have settled, so none of them lands
+ * in the next evaluation) or the first unhandled rejection.
+ */
+async function underMocks(session: Session, program: () => unknown): Promise<Graph> {
+  patchMonitor();
+  const { stack, preview } = session;
   const records: Omit<Res, "inputs">[] = [];
   const errors: unknown[] = [];
   const onRejection = (e: unknown) => errors.push(e);
   process.on("unhandledRejection", onRejection);
   try {
-    purgeProgramModules();
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(session.config);
     await pulumi.runtime.setMocks(
       makeMocks(preview, (a) => {
-        const ctx = current ?? { parent: "", dependencies: [], additionalSecretOutputs: [] };
+        const ctx = current ?? { parent: "", dependencies: [], additionalSecretOutputs: [], ignoreChanges: [] };
         const parentType = ctx.parent ? ctx.parent.split("::")[2].split("$").pop() + "$" : "";
         records.push({
           type: a.type,
@@ -121,24 +133,62 @@ export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promi
           provider: a.provider,
           parent: ctx.parent,
           dependencies: ctx.dependencies,
+          ignoreChanges: ctx.ignoreChanges,
           stored: {},
         });
         return { additionalSecretOutputs: ctx.additionalSecretOutputs };
       }, (state) => {
         records[records.length - 1].stored = state;
-      }, opts.passwordSeed),
+      }, session.passwordSeed),
       PROJECT,
       stack,
       preview,
     );
-    const program = require(path.join(REPO_ROOT, "index.ts"));
+    let outputs: unknown;
+    try {
+      outputs = await program();
+    } catch (e) {
+      await settle(() => records.length).catch(() => undefined);
+      throw e;
+    }
     await settle(() => records.length);
     if (errors.length > 0) throw errors[0];
-    return new Graph(records.map(toRes), { ...program }, preview);
+    return new Graph(records.map(toRes), { ...(outputs as Record<string, unknown> | undefined) }, preview);
   } finally {
     process.off("unhandledRejection", onRejection);
-    opts.onRegister?.(records.length);
+    session.onRegister?.(records.length);
   }
+}
+
+/**
+ * Evaluates index.ts against a stack's real config file under mocks, in a fresh module cache,
+ * and returns every resource it registered. Throws what the program throws (e.g. ConfigError).
+ */
+export async function evaluate(stack: string, opts: EvaluateOptions = {}): Promise<Graph> {
+  const raw = opts.config ?? (merge(stackFileConfig(stack), opts.overrides ?? {}) as Record<string, unknown>);
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+  const session = { stack, config, preview: opts.preview ?? false, passwordSeed: opts.passwordSeed, onRegister: opts.onRegister };
+  return underMocks(session, () => {
+    purgeProgramModules();
+    return require(path.join(REPO_ROOT, "index.ts"));
+  });
+}
+
+/** The stack name resources built by `evaluateComponent` are registered in (their URNs carry it). */
+export const COMPONENT_STACK = "component";
+
+/**
+ * Registers what `build` constructs (a component of the program, imported normally by the test)
+ * under fresh mocks with empty config, and returns every resource registered. Construct inside
+ * each `it`: Stryker's perTest coverage then credits the code to that test. Throws what `build`
+ * throws, once the resources registered before the throw have settled.
+ */
+export async function evaluateComponent(build: () => void | Promise<void>, opts: { preview?: boolean } = {}): Promise<Graph> {
+  return underMocks({ stack: COMPONENT_STACK, config: {}, preview: opts.preview ?? false }, async () => {
+    await build();
+    return {};
+  });
 }
 
 /** Resolves an Output in update mode; rejects (instead of hanging) when it is unknown. */

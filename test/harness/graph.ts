@@ -21,6 +21,8 @@ export interface Res {
   parent: string;
   /** URNs this resource waits for (dependsOn, expanded to component children, plus input dependencies). */
   dependencies: string[];
+  /** Input paths the engine keeps from the state instead of the program (`ignoreChanges`). */
+  ignoreChanges?: string[];
 }
 
 /** A Kubernetes object as it would be applied: apiVersion, kind, metadata, spec… */
