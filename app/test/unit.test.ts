@@ -125,13 +125,13 @@ describe("building blocks", function () {
     it("rejects only the ops of a failed call; the others get their answers", async function () {
       const s = server();
       const groups = new PipelinedGroups<number, number>(s.send, 1);
-      const first = groups.submit(1);
-      const rest = [groups.submit(2), groups.submit(3)];
+      // Watched from the start, as a role awaits its answer (no unhandled rejection in between).
+      const all = Promise.allSettled([groups.submit(1), groups.submit(2), groups.submit(3)]);
       await tick();
       s.calls[0]?.answer(true);
       await tick();
       s.calls[1]?.answer();
-      const settled = await Promise.allSettled([first, ...rest]);
+      const settled = await all;
       expect(settled.map((r) => r.status)).to.deep.equal(["rejected", "fulfilled", "fulfilled"]);
       expect(s.calls.map((c) => c.ops)).to.deep.equal([[1], [2, 3]]);
     });
