@@ -39,7 +39,12 @@ describe("api role", function () {
     [mongo, redis] = await Promise.all([MongoServer.start(), RedisServer.start()]);
     client = await mongo.client();
   });
+  /** Load still running when a test failed half-way: stopped before its processes, or mocha never exits. */
+  let loads: Array<{ stop: () => Promise<unknown> }> = [];
+  const stopLater = <T extends { stop: () => Promise<unknown> }>(load: T): T => (loads.push(load), load);
   afterEach(async function () {
+    await Promise.all(loads.map((l) => l.stop()));
+    loads = [];
     await Promise.all(running.filter((p) => !p.exited).map((p) => p.stop()));
     running = [];
   });
@@ -136,7 +141,7 @@ describe("api role", function () {
     const name = database();
     let replicas = await Promise.all([0, 1, 2].map(() => start(envFor(name))));
     const inRotation = [true, true, true];
-    const load = sustained(() => replicas.map((r, i) => (inRotation[i] ? r.url : undefined)), 24, ["c"], "/api/data");
+    const load = stopLater(sustained(() => replicas.map((r, i) => (inRotation[i] ? r.url : undefined)), 24, ["c"], "/api/data"));
     const after = async (n: number) => {
       const target = load.count() + n;
       await waitFor(`${n} more requests`, async () => load.count() >= target, 20_000, 10);
@@ -167,7 +172,7 @@ describe("api role", function () {
   it("answers 503 and reports not-ready while MongoDB is down, recovers by itself, and loses nothing acknowledged", async function () {
     const name = database();
     const app = await start(envFor(name));
-    const load = sustained(() => [app.url], 12, ["c"], "/api/data");
+    const load = stopLater(sustained(() => [app.url], 12, ["c"], "/api/data"));
     await waitFor("100 requests", async () => load.count() >= 100, 10_000, 10);
     await mongo.stop();
     try {
