@@ -15,16 +15,14 @@ import { K3D_SHARED_NODE_PATH } from "../components/cluster/k3d-cluster";
 import { NAMESPACES } from "../components/platform/namespaces";
 import { AZURE_FILES_CLASS, AZURE_FILES_MOUNT_OPTIONS, SharedStorage } from "../components/platform/shared-storage";
 import { checkStack, type PolicyObject } from "../policy/rules";
-import { PROJECT, evaluate, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
-import { Graph, toRes, type Res } from "./harness/graph";
+import { evaluate, evaluateComponent, stackFileConfig, valueOf, type EvaluateOptions } from "./harness/evaluate";
+import type { Graph, Res } from "./harness/graph";
 import { validateManifests } from "./harness/manifests";
-import { MOCK_SECRET_PREFIX, makeMocks } from "./harness/mocks";
+import { MOCK_SECRET_PREFIX } from "./harness/mocks";
 import { policyViolations } from "./harness/policies";
 import { isSecret, plainStrings } from "./harness/unwrap";
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
-const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
-const settings = require("@pulumi/pulumi/runtime/settings");
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const T = {
   component: { storage: "statefleet:platform:SharedStorage", redis: "statefleet:data:Redis", mongo: "statefleet:data:Mongo", namespaces: "statefleet:platform:Namespaces" },
@@ -383,34 +381,12 @@ interface Built { graph: Graph; provider: k8s.Provider }
 
 /** Builds components under the harness mocks (outside index.ts) and returns what they registered. */
 async function build(fn: (provider: k8s.Provider) => void, preview = false): Promise<Built> {
-  const records: Omit<Res, "inputs">[] = [];
-  let current: { parent: string; dependencies: string[]; additionalSecretOutputs: string[] } | undefined;
-  const original = MockMonitor.prototype.registerResource;
-  MockMonitor.prototype.registerResource = function (req: { getParent(): string; getDependenciesList(): string[]; getAdditionalsecretoutputsList(): string[] }, cb: unknown) {
-    current = { parent: req.getParent(), dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList() };
-    try { return original.call(this, req, cb); } finally { current = undefined; }
-  };
-  try {
-    pulumi.runtime.setAllConfig({});
-    await pulumi.runtime.setMocks(makeMocks(preview, (a) => {
-      const ctx = current ?? { parent: "", dependencies: [], additionalSecretOutputs: [] };
-      const parentType = ctx.parent ? ctx.parent.split("::")[2].split("$").pop() + "$" : "";
-      records.push({ type: a.type, name: a.name, urn: `urn:pulumi:unit::${PROJECT}::${parentType}${a.type}::${a.name}`, custom: a.custom ?? true, raw: a.inputs, provider: a.provider, parent: ctx.parent, dependencies: ctx.dependencies, stored: {} });
-      return { additionalSecretOutputs: ctx.additionalSecretOutputs };
-    }, (state) => { records[records.length - 1].stored = state; }), PROJECT, "unit", preview);
-    const provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
+  let provider: k8s.Provider | undefined;
+  const graph = await evaluateComponent(() => {
+    provider = new k8s.Provider("k8s", { kubeconfig: "unit" });
     fn(provider);
-    let last = -1;
-    for (let stable = 0; stable < 3;) {
-      await settings.waitForRPCs();
-      await new Promise((r) => setImmediate(r));
-      stable = records.length === last ? stable + 1 : 0;
-      last = records.length;
-    }
-    return { graph: new Graph(records.map(toRes), {}, preview), provider };
-  } finally {
-    MockMonitor.prototype.registerResource = original;
-  }
+  }, { preview });
+  return { graph, provider: provider as k8s.Provider };
 }
 
 describe("SharedStorage on k3d: static hostPath volumes on the shared directory", () => {

@@ -462,12 +462,11 @@ describe("state store contract (in-process, real files / redis-server / Mongo-pr
 
     it("pod: a log record with a valid checksum but no count in it ends the log like a torn tail; the count is the last valid one", async () => {
       // encodeLine writes `<crc32 hex> <payload>\n`: a record whose checksum is right, whatever it holds.
-      const record = encodeLine;
       for (const bad of ["abc7", "7abc", "-7", "7.5", ""]) {
         const config = backends.config("pod");
         mkdirSync(config.stateDir, { recursive: true });
         writeFileSync(path.join(config.stateDir, COUNTER_FILE), "5\n");
-        writeFileSync(path.join(config.stateDir, `${COUNTER_FILE}.log`), record("12") + record("77") + record(bad));
+        writeFileSync(path.join(config.stateDir, `${COUNTER_FILE}.log`), encodeLine("12") + encodeLine("77") + encodeLine(bad));
         const counter = track(await counterStore(config));
         expect(await counter.read(), JSON.stringify(bad)).to.equal(77);
         expect(await counter.increment(), JSON.stringify(bad)).to.equal(77);

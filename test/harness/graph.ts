@@ -22,7 +22,7 @@ export interface Res {
   /** URNs this resource waits for (dependsOn, expanded to component children, plus input dependencies). */
   dependencies: string[];
   /** Input paths the engine keeps from the state instead of the program (`ignoreChanges`). */
-  ignoreChanges?: string[];
+  ignoreChanges: string[];
 }
 
 /** A Kubernetes object as it would be applied: apiVersion, kind, metadata, spec… */
