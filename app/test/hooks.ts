@@ -1,6 +1,7 @@
+import { closeAllInProcess } from "./helpers/in-process";
 import { dumpRecent, killAll, markTestStart } from "./helpers/processes";
 
-/** Root hooks: dump process output when a test fails; kill every process we started, always. */
+/** Root hooks: dump process output when a test fails; kill every process and close every in-process role we started, always. */
 export const mochaHooks = {
   beforeEach(): void {
     markTestStart();
@@ -9,6 +10,6 @@ export const mochaHooks = {
     if (this.currentTest?.state === "failed") dumpRecent();
   },
   async afterAll(): Promise<void> {
-    await killAll();
+    await Promise.all([killAll(), closeAllInProcess()]);
   },
 };

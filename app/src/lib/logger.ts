@@ -1,4 +1,4 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import type { BaseConfig } from "./config";
 
 export type { Logger };
@@ -8,7 +8,11 @@ export type { Logger };
  * from several replicas can be told apart once aggregated. Writes are synchronous: we log
  * little, and a line written right before `process.exit` must not be lost.
  */
-export function createLogger(config: Pick<BaseConfig, "role" | "podName" | "logLevel">): Logger {
+export function createLogger(
+  config: Pick<BaseConfig, "role" | "podName" | "logLevel">,
+  // The in-process role tests read the lines from a stream of their own.
+  destination: DestinationStream = pino.destination({ dest: 1, sync: true }),
+): Logger {
   return pino(
     {
       level: config.logLevel,
@@ -16,6 +20,6 @@ export function createLogger(config: Pick<BaseConfig, "role" | "podName" | "logL
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: 1, sync: true }),
+    destination,
   );
 }

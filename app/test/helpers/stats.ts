@@ -50,7 +50,7 @@ export interface StatsJson {
 }
 
 /** The non-counting view of one replica. */
-export async function statsOf(replica: RoleProcess, headers: Record<string, string> = {}): Promise<StatsJson> {
+export async function statsOf(replica: Pick<RoleProcess, "get">, headers: Record<string, string> = {}): Promise<StatsJson> {
   const res = await replica.get("/stats", headers);
   expect(res.status, res.body).to.equal(200);
   return JSON.parse(res.body) as StatsJson;
