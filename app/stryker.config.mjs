@@ -35,6 +35,27 @@ export const scopes = {
     grep: "building blocks (GroupCommit|PipelinedGroups|FreshRead|mergePairs)|in-process",
     coverage: "perTest",
   },
+  // The roles (the shop has its own scope) against the tests that also run each role in the test
+  // process (test/helpers/in-process.ts, the describes named "(in-process)"): per-test coverage,
+  // so each mutant runs only the tests that reach it. The process-only tests (kill -9, exit codes)
+  // and what needs a built dist/ are `roles`' part.
+  "roles-contract": {
+    mutate: ["src/roles/**/*.ts", "!src/roles/shop/**"],
+    spec: [
+      "test/unit.test.ts",
+      "test/sms-model.test.ts",
+      "test/stats-page.test.ts",
+      "test/pingpong.test.ts",
+      "test/logoutput.test.ts",
+      "test/store-outage.test.ts",
+      "test/file-store-outage.test.ts",
+      "test/sms.test.ts",
+      "test/api.test.ts",
+    ],
+    // Plus the roles' unit tests: the stats view's helpers and the classifiers.
+    grep: "in-process|stats view helpers|sms-model classifiers",
+    coverage: "perTest",
+  },
   // The shop (seed 003): its stores and the checkout saga, against the shop tests only.
   shop: {
     mutate: ["src/roles/shop/**/*.ts"],
@@ -46,7 +67,9 @@ const scope = pickScope(scopes);
 
 export default {
   ...scopeOptions({ report: `app-${scope.name}`, toRoot: "../", mutate: scope.mutate, spec: scope.spec, grep: scope.grep }),
-  buildCommand: "npx tsc -p tsconfig.json",
+  // The app's build: the compiled roles for the tests that start processes, and the sms models
+  // the build trains into dist/models (the classifier tests and sms-model read them).
+  buildCommand: "npm run build",
   // "off" unless the scope's tests run the code in this process (see state-contract).
   coverageAnalysis: scope.coverage ?? "off",
   ignorePatterns: ["dist", "node_modules", "bench"],

@@ -12,7 +12,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 if (process.argv[2] === "--one") {
   const { Stryker } = await import(pathToFileURL(path.join(root, "node_modules/@stryker-mutator/core/dist/src/stryker.js")).href);
-  await new Stryker({ configFile: "stryker.config.mjs" }).runMutationTest();
+  // MUTATE=<glob>[,<glob>…] narrows a scope to some of its files (e.g. while writing tests for one).
+  const mutate = process.env.MUTATE ? { mutate: process.env.MUTATE.split(",") } : {};
+  await new Stryker({ configFile: "stryker.config.mjs", ...mutate }).runMutationTest();
 } else {
   const app = path.join(root, "app");
   // Scope name → where its stryker.config.mjs is and the MUTATION_SCOPE it reads.
@@ -27,6 +29,7 @@ if (process.argv[2] === "--one") {
     { scope: "app-shop", name: "shop", dir: app },
     { scope: "app-shard-log", name: "shard-log", dir: app },
     { scope: "app-state-contract", name: "state-contract", dir: app },
+    { scope: "app-roles-contract", name: "roles-contract", dir: app },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !all.some((a) => a.scope === w));

@@ -7,327 +7,360 @@ import { MongoServer } from "./helpers/mongo";
 import { waitFor } from "./helpers/net";
 import { sleep } from "./helpers/processes";
 import { RedisServer } from "./helpers/redis";
+import { RUNNERS, type RunningRole } from "./helpers/in-process";
 import { RoleProcess, type Env } from "./helpers/role";
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** Seed 002's api role as real processes against a real Mongo-protocol server and Redis. */
-describe("api role", function () {
-  this.timeout(60_000);
-  let mongo: MongoServer;
-  let redis: RedisServer;
-  let client: MongoClient;
-  let running: RoleProcess[] = [];
-  let db = 0;
-  /** A database of its own per test, so counts never mix. */
-  const database = () => `api${++db}`;
+/**
+ * Seed 002's api role against a real Mongo-protocol server and Redis: as real processes, and in the
+ * test process (no cluster workers there: a fork would run mocha; no kill -9 or SIGTERM).
+ */
+for (const runner of RUNNERS) {
+  describe(`api role (${runner.name})`, function () {
+    this.timeout(60_000);
+    let mongo: MongoServer;
+    let redis: RedisServer;
+    let client: MongoClient;
+    let running: RunningRole[] = [];
+    let db = 0;
+    /** A database of its own per test, so counts never mix. */
+    const database = () => `api${++db}`;
 
-  const start = async (env: Env, options: { waitReady?: boolean } = {}) => {
-    const app = await RoleProcess.start("api", { MONGO_TIMEOUT_MS: "1000", ...env }, options);
-    running.push(app);
-    return app;
-  };
-  const envFor = (name: string, extra: Env = {}): Env => ({
-    MONGO_URL: mongo.url(name),
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: `${name}:`,
-    ...extra,
-  });
-
-  before(async function () {
-    [mongo, redis] = await Promise.all([MongoServer.start(), RedisServer.start()]);
-    client = await mongo.client();
-  });
-  /** Load still running when a test failed half-way: stopped before its processes, or mocha never exits. */
-  let loads: Array<{ stop: () => Promise<unknown> }> = [];
-  const stopLater = <T extends { stop: () => Promise<unknown> }>(load: T): T => (loads.push(load), load);
-  afterEach(async function () {
-    await Promise.all(loads.map((l) => l.stop()));
-    loads = [];
-    await Promise.all(running.filter((p) => !p.exited).map((p) => p.stop()));
-    running = [];
-  });
-  after(async function () {
-    await client?.close();
-    await Promise.all([mongo?.remove(), redis?.stop()]);
-  });
-
-  it("answers the seed's JSON contract on every endpoint", async function () {
-    const app = await start(envFor(database()));
-    const health = await app.get("/healthz");
-    expect(health.status).to.equal(200);
-    expect(health.headers["content-type"]).to.match(/^application\/json/);
-    const h = JSON.parse(health.body);
-    expect(h.status).to.equal("ok");
-    expect(h.timestamp).to.match(ISO);
-
-    const ready = JSON.parse((await app.get("/readyz")).body);
-    expect(ready.status).to.equal("ready");
-    expect(ready.timestamp).to.match(ISO);
-
-    const before = await totalDocuments(app);
-    const body = await data(app);
-    expect(Object.keys(body)).to.deep.equal(["status", "writes", "reads", "timestamp", "cached"]);
-    expect(body.status).to.equal("success");
-    expect(body.writes).to.have.length(5);
-    expect(new Set(body.writes).size, "five distinct ids").to.equal(5);
-    for (const id of body.writes) expect(id).to.match(OBJECT_ID);
-    expect(body.reads).to.have.length(5);
-    for (const id of body.reads) expect(id).to.match(OBJECT_ID);
-    expect(body.timestamp).to.match(ISO);
-    expect(body.cached).to.equal(false);
-    expect(await totalDocuments(app)).to.equal(before + 5);
-
-    // The documents have the seed's shape.
-    const doc = await client.db(app.env.MONGO_URL?.split("/").pop()).collection("records").findOne({ index: 3 });
-    expect(doc).to.include({ type: "write", index: 3 });
-    expect(doc?.payload).to.match(/^[A-Za-z0-9]{512}$/);
-    expect(doc?.timestamp).to.be.instanceOf(Date);
-
-    const cache = JSON.parse((await app.get("/api/cache/status")).body);
-    expect(cache).to.include({ cache_enabled: true, connected: true, ttl_seconds: 5 });
-    expect(cache.connected_clients).to.be.greaterThan(0);
-    expect(cache.used_memory).to.be.a("string");
-
-    const noCache = await start(envFor(database(), { API_CACHE: "none" }));
-    expect(JSON.parse((await noCache.get("/api/cache/status")).body)).to.deep.equal({ cache_enabled: false, connected: false });
-  });
-
-  it("gives clear answers to bad requests: 404 unknown path, 405 wrong method, 431 oversize headers", async function () {
-    const app = await start(envFor(database(), { API_CACHE: "none" }));
-    const missing = await app.get("/api/nope");
-    expect(missing.status).to.equal(404);
-    expect(JSON.parse(missing.body)).to.include({ status: "error", detail: "not found" });
-
-    const post = await request(app.url, "POST", "/api/data");
-    expect(post.status).to.equal(405);
-    expect(post.headers.allow).to.equal("GET, HEAD");
-    expect(JSON.parse(post.body).detail).to.equal("method POST not allowed on /api/data (allowed: GET, HEAD)");
-    expect(await totalDocuments(app), "a refused request writes nothing").to.equal(0);
-
-    const huge = await app.get("/api/data", { "x-filler": "a".repeat(20_000) });
-    expect(huge.status).to.equal(431);
-    expect(JSON.parse(huge.body).message).to.match(/header size/);
-    expect(await totalDocuments(app)).to.equal(0);
-  });
-
-  it("N concurrent requests over 3 replicas (batched, batched with 2 workers, direct) give total_documents = 5N, every id stored once", async function () {
-    const name = database();
-    const replicas = await Promise.all([
-      start(envFor(name, { API_WORKERS: "2" })),
-      start(envFor(name)),
-      start(envFor(name, { API_WRITES: "direct", API_CACHE: "none" })),
-    ]);
-    const N = 300;
-    const outcomes = await burst(replicas.map((r) => r.url), N, ["c"], "/api/data");
-    expect(outcomes.filter((o) => o.status !== 200).map((o) => o.status ?? o.error)).to.deep.equal([]);
-    for (const r of replicas) expect(await totalDocuments(r)).to.equal(5 * N);
-    const ids = acknowledgedIds(outcomes);
-    expect(new Set(ids).size, "no id handed out twice").to.equal(5 * N);
-    const stored = await storedIds(client, name);
-    expect(stored.size).to.equal(5 * N);
-    expect(ids.filter((id) => !stored.has(id))).to.deep.equal([]);
-
-    // The two-worker replica's /metrics covers both workers: its 100 answers, whichever worker asks.
-    for (let k = 0; k < 3; k++) {
-      const metrics = (await (replicas[0] as RoleProcess).get("/metrics")).body;
-      expect(metricValue(metrics, "http_requests_total", { route: "/api/data", status: "200" })).to.equal(N / 3);
-      expect(metricValue(metrics, "api_batch_size_documents_sum")).to.equal(5 * (N / 3));
-    }
-  });
-
-  it("loses no acknowledged document when a replica is killed -9 under load", async function () {
-    const name = database();
-    let replicas = await Promise.all([0, 1, 2].map(() => start(envFor(name))));
-    const inRotation = [true, true, true];
-    const load = stopLater(sustained(() => replicas.map((r, i) => (inRotation[i] ? r.url : undefined)), 24, ["c"], "/api/data"));
-    const after = async (n: number) => {
-      const target = load.count() + n;
-      await waitFor(`${n} more requests`, async () => load.count() >= target, 20_000, 10);
+    const start = async (env: Env, options: { waitReady?: boolean } = {}) => {
+      const app = await runner.start("api", { MONGO_TIMEOUT_MS: "1000", ...env }, options);
+      running.push(app);
+      return app;
     };
-    await after(300);
-    await (replicas[1] as RoleProcess).kill();
-    inRotation[1] = false;
-    await after(200);
-    const restarted = await (replicas[1] as RoleProcess).restart();
-    running.push(restarted);
-    replicas = [replicas[0] as RoleProcess, restarted, replicas[2] as RoleProcess];
-    inRotation[1] = true;
-    await after(200);
-    const outcomes = await load.stop();
+    const envFor = (name: string, extra: Env = {}): Env => ({
+      MONGO_URL: mongo.url(name),
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: `${name}:`,
+      ...extra,
+    });
 
-    const ok = outcomes.filter((o) => o.status === 200);
-    const broken = outcomes.filter(mayHaveCounted);
-    expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200), "answers other than 200").to.deep.equal([]);
-    expect(broken.every((o) => o.replica === 1), "only the killed replica may break connections").to.equal(true);
-    const stored = await storedIds(client, name);
-    const ids = acknowledgedIds(outcomes);
-    expect(ids.filter((id) => !stored.has(id)), "acknowledged ids missing from MongoDB").to.deep.equal([]);
-    const total = await totalDocuments(replicas[0] as RoleProcess);
-    expect(total, `${ok.length} answered, ${broken.length} cut off`).to.be.within(5 * ok.length, 5 * (ok.length + broken.length));
-    expect(stored.size).to.be.within(total, 5 * (ok.length + broken.length));
-  });
+    before(async function () {
+      [mongo, redis] = await Promise.all([MongoServer.start(), RedisServer.start()]);
+      client = await mongo.client();
+    });
+    /** Load still running when a test failed half-way: stopped before its processes, or mocha never exits. */
+    let loads: Array<{ stop: () => Promise<unknown> }> = [];
+    const stopLater = <T extends { stop: () => Promise<unknown> }>(load: T): T => (loads.push(load), load);
+    afterEach(async function () {
+      await Promise.all(loads.map((l) => l.stop()));
+      loads = [];
+      await Promise.all(running.map((p) => p.stop()));
+      running = [];
+    });
+    after(async function () {
+      await client?.close();
+      await Promise.all([mongo?.remove(), redis?.stop()]);
+    });
 
-  it("answers 503 and reports not-ready while MongoDB is down, recovers by itself, and loses nothing acknowledged", async function () {
-    const name = database();
-    const app = await start(envFor(name));
-    const load = stopLater(sustained(() => [app.url], 12, ["c"], "/api/data"));
-    await waitFor("100 requests", async () => load.count() >= 100, 10_000, 10);
-    await mongo.stop();
-    try {
-      const down = await app.get("/api/data");
-      expect(down.status).to.equal(503);
-      expect(JSON.parse(down.body).detail).to.match(/^state store unavailable: mongo: mongodb:\/\/127\.0\.0\.1:\d+\/api\d+/);
-      const ready = await app.get("/readyz");
-      expect(ready.status).to.equal(503);
-      expect(JSON.parse(ready.body)).to.include({ status: "not ready" });
-      expect(JSON.parse(ready.body).detail).to.match(/MongoDB not reachable/);
-      expect((await app.get("/healthz")).status, "alive: no reason to restart the pod").to.equal(200);
-    } finally {
-      await mongo.restart();
-    }
-    await app.waitReady(15_000);
-    const resumedAt = load.count();
-    await waitFor("100 requests after recovery", async () => load.count() >= resumedAt + 100, 15_000, 10);
-    const outcomes = await load.stop();
-    expect(outcomes.filter((o) => o.status === 503).length, "503s during the outage").to.be.greaterThan(0);
-    expect(outcomes.filter((o) => o.status !== 200 && o.status !== 503).map((o) => o.status ?? o.error)).to.deep.equal([]);
-    expect(outcomes.slice(-20).every((o) => o.status === 200), "all well again at the end").to.equal(true);
+    it("answers the seed's JSON contract on every endpoint", async function () {
+      const app = await start(envFor(database()));
+      const health = await app.get("/healthz");
+      expect(health.status).to.equal(200);
+      expect(health.headers["content-type"]).to.match(/^application\/json/);
+      const h = JSON.parse(health.body);
+      expect(h.status).to.equal("ok");
+      expect(h.timestamp).to.match(ISO);
 
-    const ids = acknowledgedIds(outcomes);
-    const stored = await storedIds(client, name);
-    expect(ids.filter((id) => !stored.has(id)), "acknowledged ids missing").to.deep.equal([]);
-    expect(await totalDocuments(app)).to.be.at.least(ids.length);
-  });
+      const ready = JSON.parse((await app.get("/readyz")).body);
+      expect(ready.status).to.equal("ready");
+      expect(ready.timestamp).to.match(ISO);
 
-  it("starts while MongoDB is down (503, not ready) and becomes ready by itself once MongoDB is up", async function () {
-    await mongo.stop();
-    let app: RoleProcess;
-    try {
-      app = await start(envFor(database()), { waitReady: false });
-      await waitFor("the api to listen", async () => (await app.get("/healthz")).status === 200, 10_000);
-      await sleep(1500); // longer than MONGO_TIMEOUT_MS: the first connect attempt has failed
-      expect((await app.get("/readyz")).status).to.equal(503);
-      expect((await app.get("/api/data")).status).to.equal(503);
-    } finally {
-      await mongo.restart();
-    }
-    await app.waitReady(10_000);
-    expect((await data(app)).status).to.equal("success");
-  });
+      const before = await totalDocuments(app);
+      const body = await data(app);
+      expect(Object.keys(body)).to.deep.equal(["status", "writes", "reads", "timestamp", "cached"]);
+      expect(body.status).to.equal("success");
+      expect(body.writes).to.have.length(5);
+      expect(new Set(body.writes).size, "five distinct ids").to.equal(5);
+      for (const id of body.writes) expect(id).to.match(OBJECT_ID);
+      expect(body.reads).to.have.length(5);
+      for (const id of body.reads) expect(id).to.match(OBJECT_ID);
+      expect(body.timestamp).to.match(ISO);
+      expect(body.cached).to.equal(false);
+      expect(await totalDocuments(app)).to.equal(before + 5);
 
-  it("serves read ids from Redis for the TTL (one MongoDB read per TTL, no stampede) and never ids older than the TTL", async function () {
-    const name = database();
-    const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "2" }));
-    const finds = async () => metricValue((await app.get("/metrics")).body, "api_mongo_operations_total", { op: "find" });
+      // The documents have the seed's shape.
+      const doc = await client.db(app.env.MONGO_URL?.split("/").pop()).collection("records").findOne({ index: 3 });
+      expect(doc).to.include({ type: "write", index: 3 });
+      expect(doc?.payload).to.match(/^[A-Za-z0-9]{512}$/);
+      expect(doc?.timestamp).to.be.instanceOf(Date);
 
-    const first = await data(app);
-    expect(first.cached).to.equal(false);
-    // Delete the documents it read: a cache that hits keeps serving them, until the TTL ends.
-    const records = client.db(name).collection("records");
-    await records.deleteMany({});
-    const findsBefore = await finds();
-    const repeated = await Promise.all(Array.from({ length: 20 }, () => data(app)));
-    expect(repeated.every((r) => r.cached), "repeated calls hit the cache").to.equal(true);
-    expect(repeated.every((r) => JSON.stringify(r.reads) === JSON.stringify(first.reads))).to.equal(true);
-    expect(await finds(), "no MongoDB read while the cache holds").to.equal(findsBefore);
+      const cache = JSON.parse((await app.get("/api/cache/status")).body);
+      expect(cache).to.include({ cache_enabled: true, connected: true, ttl_seconds: 5 });
+      expect(cache.connected_clients).to.be.greaterThan(0);
+      expect(cache.used_memory).to.be.a("string");
 
-    await sleep(2100);
-    const fresh = await Promise.all(Array.from({ length: 30 }, () => data(app)));
-    expect(await finds(), "30 concurrent misses share one MongoDB read").to.equal(findsBefore + 1);
-    for (const r of fresh) {
-      expect(r.reads.filter((id) => id !== null && first.reads.includes(id)), "a deleted id served after the TTL").to.deep.equal([]);
-    }
-    const metrics = (await app.get("/metrics")).body;
-    expect(metricValue(metrics, "api_cache_lookups_total", { result: "hit" })).to.be.at.least(20);
-    expect(metricValue(metrics, "api_cache_lookups_total", { result: "miss" })).to.be.at.least(2);
-  });
+      const noCache = await start(envFor(database(), { API_CACHE: "none" }));
+      expect(JSON.parse((await noCache.get("/api/cache/status")).body)).to.deep.equal({ cache_enabled: false, connected: false });
+    });
 
-  it("under steady load keeps hitting across TTLs (refresh ahead) and never serves an id deleted more than a TTL ago", async function () {
-    const name = database();
-    // A 4 s TTL: the refresh read (at half-life) has 2 s to finish before the key would expire.
-    const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "4" }));
-    await data(app);
-    const timed: Array<{ startedAt: number; body: DataBody }> = [];
-    let running = true;
-    const loops = Array.from({ length: 16 }, async () => {
-      while (running) {
-        const startedAt = Date.now();
-        timed.push({ startedAt, body: await data(app) });
+    it("gives clear answers to bad requests: 404 unknown path, 405 wrong method, 431 oversize headers", async function () {
+      const app = await start(envFor(database(), { API_CACHE: "none" }));
+      const missing = await app.get("/api/nope");
+      expect(missing.status).to.equal(404);
+      expect(JSON.parse(missing.body)).to.include({ status: "error", detail: "not found" });
+
+      const post = await request(app.url, "POST", "/api/data");
+      expect(post.status).to.equal(405);
+      expect(post.headers.allow).to.equal("GET, HEAD");
+      expect(JSON.parse(post.body).detail).to.equal("method POST not allowed on /api/data (allowed: GET, HEAD)");
+      expect(await totalDocuments(app), "a refused request writes nothing").to.equal(0);
+
+      const huge = await app.get("/api/data", { "x-filler": "a".repeat(20_000) });
+      expect(huge.status).to.equal(431);
+      expect(JSON.parse(huge.body).message).to.match(/header size/);
+      expect(await totalDocuments(app)).to.equal(0);
+    });
+
+    it(`N concurrent requests over 3 replicas (batched, batched${runner.name === "process" ? " with 2 workers" : ""}, direct) give total_documents = 5N, every id stored once`, async function () {
+      const name = database();
+      const replicas = await Promise.all([
+        start(envFor(name, { API_WORKERS: runner.name === "process" ? "2" : "1" })),
+        start(envFor(name)),
+        start(envFor(name, { API_WRITES: "direct", API_CACHE: "none" })),
+      ]);
+      const N = 300;
+      const outcomes = await burst(replicas.map((r) => r.url), N, ["c"], "/api/data");
+      expect(outcomes.filter((o) => o.status !== 200).map((o) => o.status ?? o.error)).to.deep.equal([]);
+      for (const r of replicas) expect(await totalDocuments(r)).to.equal(5 * N);
+      const ids = acknowledgedIds(outcomes);
+      expect(new Set(ids).size, "no id handed out twice").to.equal(5 * N);
+      const stored = await storedIds(client, name);
+      expect(stored.size).to.equal(5 * N);
+      expect(ids.filter((id) => !stored.has(id))).to.deep.equal([]);
+
+      // The two-worker replica's /metrics covers both workers: its 100 answers, whichever worker asks.
+      for (let k = 0; k < 3; k++) {
+        const metrics = (await (replicas[0] as RunningRole).get("/metrics")).body;
+        expect(metricValue(metrics, "http_requests_total", { route: "/api/data", status: "200" })).to.equal(N / 3);
+        expect(metricValue(metrics, "api_batch_size_documents_sum")).to.equal(5 * (N / 3));
       }
     });
-    await sleep(1500);
-    const records = client.db(name).collection<{ _id: ObjectId }>("records");
-    const existing = new Set((await records.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id.toHexString()));
-    await records.deleteMany({ _id: { $in: [...existing].map((id) => new ObjectId(id)) } });
-    const deletedAt = Date.now();
-    await sleep(5000);
-    running = false;
-    await Promise.all(loops);
 
-    const late = timed.filter((t) => t.startedAt > deletedAt + 4000);
-    expect(late.length).to.be.greaterThan(20);
-    for (const t of late) expect(t.body.reads.filter((id) => id !== null && existing.has(id)), "a deleted id served after the TTL").to.deep.equal([]);
-    const metrics = (await app.get("/metrics")).body;
-    const hits = metricValue(metrics, "api_cache_lookups_total", { result: "hit" });
-    const misses = metricValue(metrics, "api_cache_lookups_total", { result: "miss" });
-    // Refreshed ahead, the key never expires under load: the first request is the only miss
-    // (slack for a slow machine). Expiring instead costs every request in flight a miss (16+ here).
-    expect(misses, `${hits} hits, ${misses} misses`).to.be.at.most(6);
-    // About one MongoDB read per half TTL (2 s) over ~7 s, not one per request.
-    expect(metricValue(metrics, "api_mongo_operations_total", { op: "find" })).to.be.within(2, 10);
-  });
+    if (runner.name === "process") {
+      it("loses no acknowledged document when a replica is killed -9 under load", async function () {
+        const name = database();
+        let replicas = (await Promise.all([0, 1, 2].map(() => start(envFor(name))))) as RoleProcess[];
+        const inRotation = [true, true, true];
+        const load = stopLater(sustained(() => replicas.map((r, i) => (inRotation[i] ? r.url : undefined)), 24, ["c"], "/api/data"));
+        const after = async (n: number) => {
+          const target = load.count() + n;
+          await waitFor(`${n} more requests`, async () => load.count() >= target, 20_000, 10);
+        };
+        await after(300);
+        await (replicas[1] as RoleProcess).kill();
+        inRotation[1] = false;
+        await after(200);
+        const restarted = await (replicas[1] as RoleProcess).restart();
+        running.push(restarted);
+        replicas = [replicas[0] as RoleProcess, restarted, replicas[2] as RoleProcess];
+        inRotation[1] = true;
+        await after(200);
+        const outcomes = await load.stop();
 
-  it("answers 503 with Retry-After when the write queue is full, and commits every accepted request", async function () {
-    const name = database();
-    const app = await start(envFor(name, { API_BATCH_MAX_DOCS: "5", API_QUEUE_MAX_DOCS: "20", MONGO_TIMEOUT_MS: "5000" }));
-    await data(app);
-    mongo.pause();
-    let outcomes;
-    try {
-      // The first request's batch hangs in MongoDB; three more fit the queue; the rest do not.
-      const pending = Array.from({ length: 10 }, () => app.get("/api/data", {}));
-      await sleep(500);
-      const early = await Promise.race([Promise.any(pending), sleep(500).then(() => undefined)]);
-      expect(early?.status, "refusals come at once, not after MongoDB answers").to.equal(503);
-      mongo.resume();
-      outcomes = await Promise.all(pending);
-    } finally {
-      mongo.resume();
+        const ok = outcomes.filter((o) => o.status === 200);
+        const broken = outcomes.filter(mayHaveCounted);
+        expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200), "answers other than 200").to.deep.equal([]);
+        expect(broken.every((o) => o.replica === 1), "only the killed replica may break connections").to.equal(true);
+        const stored = await storedIds(client, name);
+        const ids = acknowledgedIds(outcomes);
+        expect(ids.filter((id) => !stored.has(id)), "acknowledged ids missing from MongoDB").to.deep.equal([]);
+        const total = await totalDocuments(replicas[0] as RoleProcess);
+        expect(total, `${ok.length} answered, ${broken.length} cut off`).to.be.within(5 * ok.length, 5 * (ok.length + broken.length));
+        expect(stored.size).to.be.within(total, 5 * (ok.length + broken.length));
+      });
     }
-    const full = outcomes.filter((o) => o.status === 503);
-    expect(full).to.have.length(6);
-    for (const o of full) {
-      expect(o.headers["retry-after"]).to.equal("1");
-      expect(JSON.parse(o.body).detail).to.match(/write queue full .*API_QUEUE_MAX_DOCS=20/);
-    }
-    expect(outcomes.filter((o) => o.status === 200)).to.have.length(4);
-    expect(await totalDocuments(app)).to.equal(5 * 5);
-  });
 
-  it("on SIGTERM answers the requests waiting in the write queue before exiting 0", async function () {
-    const name = database();
-    const app = await start(envFor(name, { API_CACHE: "none", MONGO_TIMEOUT_MS: "5000" }));
-    mongo.pause();
-    let answers;
-    try {
-      const pending = Array.from({ length: 8 }, () => app.get("/api/data"));
-      await sleep(300);
-      app.proc.child.kill("SIGTERM");
-      await sleep(200);
-      mongo.resume();
-      answers = await Promise.all(pending);
-    } finally {
-      mongo.resume();
+    it("answers 503 and reports not-ready while MongoDB is down, recovers by itself, and loses nothing acknowledged", async function () {
+      const name = database();
+      const app = await start(envFor(name));
+      const load = stopLater(sustained(() => [app.url], 12, ["c"], "/api/data"));
+      await waitFor("100 requests", async () => load.count() >= 100, 10_000, 10);
+      await mongo.stop();
+      try {
+        const down = await app.get("/api/data");
+        expect(down.status).to.equal(503);
+        expect(JSON.parse(down.body).detail).to.match(/^state store unavailable: mongo: mongodb:\/\/127\.0\.0\.1:\d+\/api\d+/);
+        const ready = await app.get("/readyz");
+        expect(ready.status).to.equal(503);
+        expect(JSON.parse(ready.body)).to.include({ status: "not ready" });
+        expect(JSON.parse(ready.body).detail).to.match(/MongoDB not reachable/);
+        expect((await app.get("/healthz")).status, "alive: no reason to restart the pod").to.equal(200);
+      } finally {
+        await mongo.restart();
+      }
+      await app.waitReady(15_000);
+      const resumedAt = load.count();
+      await waitFor("100 requests after recovery", async () => load.count() >= resumedAt + 100, 15_000, 10);
+      const outcomes = await load.stop();
+      expect(outcomes.filter((o) => o.status === 503).length, "503s during the outage").to.be.greaterThan(0);
+      expect(outcomes.filter((o) => o.status !== 200 && o.status !== 503).map((o) => o.status ?? o.error)).to.deep.equal([]);
+      expect(outcomes.slice(-20).every((o) => o.status === 200), "all well again at the end").to.equal(true);
+
+      const ids = acknowledgedIds(outcomes);
+      const stored = await storedIds(client, name);
+      expect(ids.filter((id) => !stored.has(id)), "acknowledged ids missing").to.deep.equal([]);
+      expect(await totalDocuments(app)).to.be.at.least(ids.length);
+    });
+
+    it("starts while MongoDB is down (503, not ready) and becomes ready by itself once MongoDB is up", async function () {
+      await mongo.stop();
+      let app: RunningRole;
+      try {
+        app = await start(envFor(database()), { waitReady: false });
+        await waitFor("the api to listen", async () => (await app.get("/healthz")).status === 200, 10_000);
+        await sleep(1500); // longer than MONGO_TIMEOUT_MS: the first connect attempt has failed
+        expect((await app.get("/readyz")).status).to.equal(503);
+        expect((await app.get("/api/data")).status).to.equal(503);
+      } finally {
+        await mongo.restart();
+      }
+      await app.waitReady(10_000);
+      expect((await data(app)).status).to.equal("success");
+    });
+
+    it("serves read ids from Redis for the TTL (one MongoDB read per TTL, no stampede) and never ids older than the TTL", async function () {
+      const name = database();
+      const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "2" }));
+      const finds = async () => metricValue((await app.get("/metrics")).body, "api_mongo_operations_total", { op: "find" });
+
+      const first = await data(app);
+      expect(first.cached).to.equal(false);
+      // Delete the documents it read: a cache that hits keeps serving them, until the TTL ends.
+      const records = client.db(name).collection("records");
+      await records.deleteMany({});
+      const findsBefore = await finds();
+      const repeated = await Promise.all(Array.from({ length: 20 }, () => data(app)));
+      expect(repeated.every((r) => r.cached), "repeated calls hit the cache").to.equal(true);
+      expect(repeated.every((r) => JSON.stringify(r.reads) === JSON.stringify(first.reads))).to.equal(true);
+      expect(await finds(), "no MongoDB read while the cache holds").to.equal(findsBefore);
+
+      await sleep(2100);
+      const fresh = await Promise.all(Array.from({ length: 30 }, () => data(app)));
+      expect(await finds(), "30 concurrent misses share one MongoDB read").to.equal(findsBefore + 1);
+      for (const r of fresh) {
+        expect(r.reads.filter((id) => id !== null && first.reads.includes(id)), "a deleted id served after the TTL").to.deep.equal([]);
+      }
+      const metrics = (await app.get("/metrics")).body;
+      expect(metricValue(metrics, "api_cache_lookups_total", { result: "hit" })).to.be.at.least(20);
+      expect(metricValue(metrics, "api_cache_lookups_total", { result: "miss" })).to.be.at.least(2);
+    });
+
+    it("under steady load keeps hitting across TTLs (refresh ahead) and never serves an id deleted more than a TTL ago", async function () {
+      const name = database();
+      // A 4 s TTL: the refresh read (at half-life) has 2 s to finish before the key would expire.
+      const app = await start(envFor(name, { API_CACHE_TTL_SECONDS: "4" }));
+      await data(app);
+      const timed: Array<{ startedAt: number; body: DataBody }> = [];
+      let running = true;
+      const loops = Array.from({ length: 16 }, async () => {
+        while (running) {
+          const startedAt = Date.now();
+          timed.push({ startedAt, body: await data(app) });
+        }
+      });
+      await sleep(1500);
+      const records = client.db(name).collection<{ _id: ObjectId }>("records");
+      const existing = new Set((await records.find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id.toHexString()));
+      await records.deleteMany({ _id: { $in: [...existing].map((id) => new ObjectId(id)) } });
+      const deletedAt = Date.now();
+      await sleep(5000);
+      running = false;
+      await Promise.all(loops);
+
+      const late = timed.filter((t) => t.startedAt > deletedAt + 4000);
+      expect(late.length).to.be.greaterThan(20);
+      for (const t of late) expect(t.body.reads.filter((id) => id !== null && existing.has(id)), "a deleted id served after the TTL").to.deep.equal([]);
+      const metrics = (await app.get("/metrics")).body;
+      const hits = metricValue(metrics, "api_cache_lookups_total", { result: "hit" });
+      const misses = metricValue(metrics, "api_cache_lookups_total", { result: "miss" });
+      // Refreshed ahead, the key never expires under load: the first request is the only miss
+      // (slack for a slow machine). Expiring instead costs every request in flight a miss (16+ here).
+      expect(misses, `${hits} hits, ${misses} misses`).to.be.at.most(6);
+      // About one MongoDB read per half TTL (2 s) over ~7 s, not one per request.
+      expect(metricValue(metrics, "api_mongo_operations_total", { op: "find" })).to.be.within(2, 10);
+    });
+
+    it("answers 503 with Retry-After when the write queue is full, and commits every accepted request", async function () {
+      const name = database();
+      const app = await start(envFor(name, { API_BATCH_MAX_DOCS: "5", API_QUEUE_MAX_DOCS: "20", MONGO_TIMEOUT_MS: "5000" }));
+      await data(app);
+      mongo.pause();
+      let outcomes;
+      try {
+        // The first request's batch hangs in MongoDB; three more fit the queue; the rest do not.
+        const pending = Array.from({ length: 10 }, () => app.get("/api/data", {}));
+        await sleep(500);
+        const early = await Promise.race([Promise.any(pending), sleep(500).then(() => undefined)]);
+        expect(early?.status, "refusals come at once, not after MongoDB answers").to.equal(503);
+        mongo.resume();
+        outcomes = await Promise.all(pending);
+      } finally {
+        mongo.resume();
+      }
+      const full = outcomes.filter((o) => o.status === 503);
+      expect(full).to.have.length(6);
+      for (const o of full) {
+        expect(o.headers["retry-after"]).to.equal("1");
+        expect(JSON.parse(o.body).detail).to.match(/write queue full .*API_QUEUE_MAX_DOCS=20/);
+      }
+      expect(outcomes.filter((o) => o.status === 200)).to.have.length(4);
+      expect(await totalDocuments(app)).to.equal(5 * 5);
+    });
+
+    if (runner.name === "process") {
+      it("on SIGTERM answers the requests waiting in the write queue before exiting 0", async function () {
+        const name = database();
+        const app = await start(envFor(name, { API_CACHE: "none", MONGO_TIMEOUT_MS: "5000" }));
+        mongo.pause();
+        let answers;
+        try {
+          const pending = Array.from({ length: 8 }, () => app.get("/api/data"));
+          await sleep(300);
+          (app as RoleProcess).proc.child.kill("SIGTERM");
+          await sleep(200);
+          mongo.resume();
+          answers = await Promise.all(pending);
+        } finally {
+          mongo.resume();
+        }
+        expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
+        expect((await (app as RoleProcess).exit).code).to.equal(0);
+        const restarted = await app.restart();
+        running.push(restarted);
+        expect(await totalDocuments(restarted)).to.equal(40);
+      });
+    } else {
+      it("on shutdown answers the requests waiting in the write queue before it closes", async function () {
+        const name = database();
+        const app = await start(envFor(name, { API_CACHE: "none", MONGO_TIMEOUT_MS: "5000" }));
+        mongo.pause();
+        let answers;
+        let stopped;
+        try {
+          const pending = Array.from({ length: 8 }, () => app.get("/api/data"));
+          await sleep(300);
+          stopped = app.stop();
+          await sleep(200);
+          mongo.resume();
+          answers = await Promise.all(pending);
+        } finally {
+          mongo.resume();
+        }
+        expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
+        expect(await stopped).to.equal(0);
+        const restarted = await app.restart();
+        running.push(restarted);
+        expect(await totalDocuments(restarted)).to.equal(40);
+      });
     }
-    expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
-    expect((await app.exit).code).to.equal(0);
-    const restarted = await app.restart();
-    running.push(restarted);
-    expect(await totalDocuments(restarted)).to.equal(40);
   });
-});
+}
 
 /** A request with any method on a fresh connection. */
 function request(base: string, method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {

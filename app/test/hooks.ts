@@ -1,5 +1,4 @@
-import { closeAllInProcess } from "./helpers/in-process";
-import { dumpRecent, killAll, markTestStart } from "./helpers/processes";
+import { dumpRecent, inProcessHooks, killAll, markTestStart } from "./helpers/processes";
 
 /** Root hooks: dump process output when a test fails; kill every process and close every in-process role we started, always. */
 export const mochaHooks = {
@@ -7,9 +6,12 @@ export const mochaHooks = {
     markTestStart();
   },
   afterEach(this: Mocha.Context): void {
-    if (this.currentTest?.state === "failed") dumpRecent();
+    if (this.currentTest?.state === "failed") {
+      dumpRecent();
+      inProcessHooks.dump?.();
+    }
   },
   async afterAll(): Promise<void> {
-    await Promise.all([killAll(), closeAllInProcess()]);
+    await Promise.all([killAll(), inProcessHooks.closeAll?.()]);
   },
 };

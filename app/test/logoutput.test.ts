@@ -1,8 +1,13 @@
 import { expect } from "chai";
-import { waitFor } from "./helpers/net";
+import { writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { sample, waitFor } from "./helpers/net";
+import { sleep } from "./helpers/processes";
 import { MongoServer } from "./helpers/mongo";
 import { RedisServer } from "./helpers/redis";
-import { RUNNERS, type RunningRole } from "./helpers/in-process";
+import { InProcessRole, RUNNERS, type RunningRole } from "./helpers/in-process";
 import type { Env } from "./helpers/role";
 import { tempDir } from "./helpers/tmp";
 
@@ -118,3 +123,141 @@ for (const runner of RUNNERS) {
     });
   });
 }
+
+/**
+ * A stand-in for pingpong's `GET /pings` whose answers a test decides (status, body, a delay, or
+ * none at all), counting what it is asked. Only the in-process logoutput can be watched this closely
+ * (its log lines and metrics are at hand), and these tests are the ones the mutation scope runs.
+ */
+class FakePings {
+  requests = 0;
+  answer: () => { status: number; body: string; delayMs?: number } | "stall" = () => ({ status: 200, body: "0" });
+  private readonly server = http.createServer((req, res) => {
+    this.requests++;
+    expect(req.url).to.equal("/pings");
+    const a = this.answer();
+    if (a === "stall") return;
+    setTimeout(() => res.writeHead(a.status, { "content-type": "text/plain" }).end(a.body), a.delayMs ?? 0);
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe("logoutput's count source and ticks (in-process)", function () {
+  let pings: FakePings;
+  let url: string;
+  let log: InProcessRole | undefined;
+  const errors = async (r: InProcessRole, store = "pingpong-http") =>
+    sample(await r.metrics.registry.metrics(), `state_store_errors_total{role="logoutput",store="${store}",operation="read"}`, 0);
+
+  beforeEach(async function () {
+    pings = new FakePings();
+    url = await pings.start();
+  });
+  afterEach(async function () {
+    await log?.close();
+    log = undefined;
+    await pings.stop();
+  });
+
+  it("logs where it reads from, and each line with its UUID and count", async function () {
+    pings.answer = () => ({ status: 200, body: "7\n" });
+    log = await InProcessRole.start("logoutput", { PINGPONG_URL: url, LOG_INTERVAL_MS: "60000" });
+    expect(log.logged(/^reading the count from pingpong over HTTP$/).map((l) => l.pingpongUrl)).to.deep.equal([url]);
+    const body = (await log.get("/")).body;
+    expect(body).to.match(FORMAT);
+    const line = log.logs.find((l) => l.level === "info" && l.msg.includes("Ping / Pongs"));
+    expect(line?.msg).to.equal(body.trimEnd());
+    expect(line).to.include({ count: 7, uuid: /: ([0-9a-f-]{36})\./.exec(body)?.[1] });
+  });
+
+  it("accepts only a plain number from /pings; anything else is a 503 naming the answer, counted as a read error", async function () {
+    const cases: Array<{ status: number; body: string; message: string }> = [
+      { status: 200, body: "12abc", message: 'GET /pings answered a non-number: "12abc"' },
+      { status: 200, body: "abc12", message: 'GET /pings answered a non-number: "abc12"' },
+      { status: 200, body: "-1", message: 'GET /pings answered a non-number: "-1"' },
+      { status: 200, body: "1".repeat(16), message: `GET /pings answered a non-number: "${"1".repeat(16)}"` },
+      { status: 200, body: "x".repeat(80), message: `GET /pings answered a non-number: "${"x".repeat(50)}"` },
+      { status: 500, body: `boom ${"y".repeat(300)}`, message: `GET /pings answered 500: boom ${"y".repeat(195)}` },
+      { status: 404, body: "42", message: "GET /pings answered 404: 42" },
+    ];
+    for (const [i, c] of cases.entries()) {
+      pings.answer = () => c;
+      const app = await InProcessRole.start("logoutput", { PINGPONG_URL: url, LOG_INTERVAL_MS: "60000" }, { waitReady: false });
+      try {
+        const res = await app.get("/status");
+        expect(res.status, c.body).to.equal(503);
+        expect(res.body, c.body).to.equal(`state store unavailable: pingpong-http: ${url}/pings: ${c.message}\n`);
+        const ready = await app.get("/readyz");
+        expect(ready.status).to.equal(503);
+        expect(ready.body).to.equal(`not ready: no line yet: state store unavailable: pingpong-http: ${url}/pings: ${c.message}\n`);
+        expect(app.logged(/^could not read the ping-pong count; keeping the previous line$/)[0]?.err, `case ${i}`).to.equal(
+          `state store unavailable: pingpong-http: ${url}/pings: ${c.message}`,
+        );
+        // One read so far, the first tick's (readiness asks the source only once there is a line).
+        expect(await errors(app), `case ${i}`).to.equal(1);
+      } finally {
+        await app.close();
+      }
+    }
+    pings.answer = () => ({ status: 200, body: " 15\n" });
+    log = await InProcessRole.start("logoutput", { PINGPONG_URL: url, LOG_INTERVAL_MS: "60000" });
+    expect((await log.get("/")).body).to.match(/Ping \/ Pongs: 15\n$/);
+    expect(await errors(log)).to.equal(0);
+  });
+
+  it("gives up on a silent pingpong after PINGPONG_TIMEOUT_MS", async function () {
+    pings.answer = () => "stall";
+    const started = Date.now();
+    log = await InProcessRole.start("logoutput", { PINGPONG_URL: url, PINGPONG_TIMEOUT_MS: "300", LOG_INTERVAL_MS: "60000" }, { waitReady: false });
+    expect(Date.now() - started).to.be.within(250, 3000);
+    const res = await log.get("/");
+    expect(res.status).to.equal(503);
+    expect(res.body).to.match(new RegExp(`^state store unavailable: pingpong-http: ${url}/pings: .*timeout`));
+  });
+
+  it("reads once per LOG_INTERVAL_MS while reads work, and retries within a second after a failure", async function () {
+    let fail = true;
+    pings.answer = () => (fail ? { status: 503, body: "starting" } : { status: 200, body: "3" });
+    log = await InProcessRole.start("logoutput", { PINGPONG_URL: url, LOG_INTERVAL_MS: "60000" }, { waitReady: false });
+    expect(pings.requests).to.equal(1);
+    fail = false;
+    const app = log;
+    await waitFor("the retry after the failed first read", async () => (await app.get("/")).status === 200, 2500, 20);
+    const afterLine = pings.requests;
+    await sleep(1500);
+    expect(pings.requests, "no read before the interval is over").to.equal(afterLine);
+  });
+
+  it("stops reading once closed, even with a read in flight", async function () {
+    pings.answer = () => ({ status: 200, body: "1", delayMs: 150 });
+    log = await InProcessRole.start("logoutput", { PINGPONG_URL: url, LOG_INTERVAL_MS: "10" });
+    await sleep(100); // a read is in flight now (each takes 150 ms, the next starts 10 ms after)
+    await log.close();
+    await sleep(200); // the read in flight ends
+    const atClose = pings.requests;
+    await sleep(300);
+    expect(pings.requests, "no read after close").to.equal(atClose);
+  });
+
+  it("counts a failed read of the store under role logoutput", async function () {
+    const dir = tempDir("logoutput-store-errors");
+    try {
+      writeFileSync(path.join(dir.path, "pingpong_counter.other-pod.txt"), "{not a number");
+      log = await InProcessRole.start("logoutput", { STATE: "shared-volume", STATE_DIR: dir.path, LOG_INTERVAL_MS: "60000" }, { waitReady: false });
+      expect((await log.get("/")).status).to.equal(503);
+      expect(await errors(log, "shared-volume")).to.be.greaterThan(0);
+    } finally {
+      await log?.close();
+      dir.remove();
+    }
+  });
+});

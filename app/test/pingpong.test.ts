@@ -72,6 +72,7 @@ describe("pingpong", function () {
           expect(await pings(app)).to.equal(5);
           const root = await app.get("/");
           expect(root.status).to.equal(200);
+          expect(root.body, "the load balancer's health check").to.equal("ok\n");
           expect(await pings(app)).to.equal(5);
         });
 

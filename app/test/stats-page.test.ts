@@ -111,7 +111,8 @@ for (const runner of RUNNERS) {
       for (const value of bad) {
         const res = await app.get("/", { "x-forwarded-for": value });
         expect(res.status, JSON.stringify(value)).to.equal(400);
-        expect(res.body).to.match(/malformed X-Forwarded-For/);
+        expect(res.headers["content-type"]).to.equal("text/plain; charset=utf-8");
+        expect(res.body).to.match(/^bad request: malformed X-Forwarded-For/);
       }
       expect((await app.get("/", { "x-forwarded-for": "x".repeat(255) })).status).to.equal(200);
       expect((await statsOf(app)).total).to.equal(before + 1);

@@ -12,13 +12,13 @@ export interface DataBody {
 }
 
 /** GET /api/data, expecting a 200. */
-export async function data(app: RoleProcess): Promise<DataBody> {
+export async function data(app: Pick<RoleProcess, "get">): Promise<DataBody> {
   const res = await app.get("/api/data");
   expect(res.status, res.body).to.equal(200);
   return JSON.parse(res.body) as DataBody;
 }
 
-export async function totalDocuments(app: RoleProcess): Promise<number> {
+export async function totalDocuments(app: Pick<RoleProcess, "get">): Promise<number> {
   const res = await app.get("/api/stats");
   expect(res.status, res.body).to.equal(200);
   return (JSON.parse(res.body) as { total_documents: number }).total_documents;

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Writable } from "node:stream";
 import { loadConfig, type AppConfig, type Role } from "../../src/lib/config";
 import { createLogger } from "../../src/lib/logger";
@@ -5,12 +6,16 @@ import { createMetrics, type Metrics } from "../../src/lib/metrics";
 import type { RoleHandle } from "../../src/lib/service";
 import { startRole } from "../../src/roles/start";
 import { freePort, get, post, waitFor, type Res } from "./net";
-import { RoleProcess, type Env } from "./role";
+import { inProcessHooks } from "./processes";
+import { MAIN, RoleProcess, type Env } from "./role";
 
 /** One log line as the role wrote it (pino's JSON object). */
 export type LogLine = Record<string, unknown> & { level: string; msg: string };
 
 const live = new Set<InProcessRole>();
+
+/** The models `npm run build` trains next to main.js (the default MODEL_DIR is relative to dist/). */
+const MODELS: Env = { MODEL_DIR: path.join(path.dirname(MAIN), "models") };
 
 /**
  * A role started inside the test process, the way main.ts starts it (loadConfig, startRole), on a
@@ -35,7 +40,7 @@ export class InProcessRole {
    */
   static async start(role: Role, env: Env = {}, options: { waitReady?: boolean } = {}): Promise<InProcessRole> {
     const port = env.PORT ?? String(await freePort());
-    const fullEnv: Env = { HOST: "127.0.0.1", PORT: port, LOG_LEVEL: "info", POD_NAME: `${role}-${port}`, POD_IP: "127.0.0.1", ...env };
+    const fullEnv: Env = { HOST: "127.0.0.1", PORT: port, LOG_LEVEL: "info", POD_NAME: `${role}-${port}`, POD_IP: "127.0.0.1", ...MODELS, ...env };
     const config = loadConfig(role, fullEnv);
     const r = new InProcessRole(config, createMetrics(), fullEnv);
     const sink = new Writable({
@@ -96,14 +101,27 @@ export class InProcessRole {
   }
 }
 
-/** Closes every role a test left running (an afterEach of the in-process tests). */
+/** Printed when a test fails (root hook): the last log lines of the roles still running. */
+export function dumpInProcess(): void {
+  for (const r of live) {
+    process.stderr.write(`\n----- in-process ${r.config.role} ${r.url} (last ${Math.min(r.logs.length, 40)} log lines) -----\n`);
+    process.stderr.write(`${r.logs.slice(-40).map((l) => JSON.stringify(l)).join("\n")}\n`);
+  }
+}
+
+/** Closes every role a test left running (the root afterAll hook). */
 export async function closeAllInProcess(): Promise<void> {
   await Promise.all([...live].map((r) => r.close().catch(() => undefined)));
 }
 
+inProcessHooks.dump = dumpInProcess;
+inProcessHooks.closeAll = closeAllInProcess;
+
 /** What the tests that run both ways use of a role: HTTP, readiness, a graceful stop and restart. */
 export interface RunningRole {
   readonly url: string;
+  /** The environment it was started with (the defaults included). */
+  readonly env: Env;
   get(pathAndQuery: string, headers?: Record<string, string>): Promise<Res>;
   waitReady(timeoutMs?: number): Promise<void>;
   stop(): Promise<number | null>;
@@ -118,10 +136,10 @@ export interface RunningRole {
  */
 export interface Runner {
   name: "process" | "in-process";
-  start(role: Role, env?: Env): Promise<RunningRole>;
+  start(role: Role, env?: Env, options?: { waitReady?: boolean }): Promise<RunningRole>;
 }
 
 export const RUNNERS: readonly Runner[] = [
-  { name: "process", start: (role, env) => RoleProcess.start(role, env) },
-  { name: "in-process", start: (role, env) => InProcessRole.start(role, env) },
+  { name: "process", start: (role, env, options) => RoleProcess.start(role, env, options) },
+  { name: "in-process", start: (role, env, options) => InProcessRole.start(role, env, options) },
 ];

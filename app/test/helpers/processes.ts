@@ -76,6 +76,14 @@ export async function killAll(): Promise<void> {
   await Promise.all([...live].map((t) => stopTracked(t, "SIGKILL", 5000).catch(() => undefined)));
 }
 
+/**
+ * What test/helpers/in-process.ts registers when a test file loads it: the root hooks call these,
+ * so hooks.ts never imports the app's sources itself. (A module loaded by the root hooks stays
+ * loaded for the whole mocha run: under mutation testing its module-level code would never see a
+ * static mutant.)
+ */
+export const inProcessHooks: { dump?: () => void; closeAll?: () => Promise<void> } = {};
+
 let testStartedAt = 0;
 
 export function markTestStart(): void {
