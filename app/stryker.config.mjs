@@ -56,6 +56,14 @@ export const scopes = {
     grep: "in-process|stats view helpers|sms-model classifiers",
     coverage: "perTest",
   },
+  // The shop against its unit tests and the shop suite run in the test process (per-test coverage,
+  // like roles-contract); the kill -9 / SIGSTOP recovery test is `shop`'s part.
+  "shop-contract": {
+    mutate: ["src/roles/shop/**/*.ts"],
+    spec: ["test/shop-unit.test.ts", "test/shop.test.ts"],
+    grep: "in-process|shop money and parameters|shop configuration",
+    coverage: "perTest",
+  },
   // The shop (seed 003): its stores and the checkout saga, against the shop tests only.
   shop: {
     mutate: ["src/roles/shop/**/*.ts"],

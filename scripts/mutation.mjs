@@ -30,6 +30,7 @@ if (process.argv[2] === "--one") {
     { scope: "app-shard-log", name: "shard-log", dir: app },
     { scope: "app-state-contract", name: "state-contract", dir: app },
     { scope: "app-roles-contract", name: "roles-contract", dir: app },
+    { scope: "app-shop-contract", name: "shop-contract", dir: app },
   ];
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !all.some((a) => a.scope === w));

@@ -2,6 +2,8 @@ import http from "node:http";
 import { MongoServer } from "./mongo";
 import { waitFor } from "./net";
 import { RedisServer } from "./redis";
+import type { Role } from "../../src/lib/config";
+import type { RunningRole } from "./in-process";
 import { RoleProcess, type Env } from "./role";
 
 export type ShopState = "redis" | "mongo";
@@ -62,38 +64,52 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: num
   return out;
 }
 
+/** How a Shop starts one service: as a process (the default) or a runner's way (test/helpers/in-process.ts). */
+export type StartService<R extends RunningRole> = (role: Role, env: Env, options: { waitReady?: boolean }) => Promise<R>;
+
 /**
- * The three shop services as real processes on loopback: payment and stock once, order `orders`
- * times, on a real redis-server or the FerretDB test server. `name` keeps the data of several
- * shops on one server apart (Redis key prefixes, Mongo databases), as the Pulumi program does.
+ * The three shop services on loopback: payment and stock once, order `orders` times, on a real
+ * redis-server or the FerretDB test server; real processes unless `start` says otherwise. `name`
+ * keeps the data of several shops on one server apart (Redis key prefixes, Mongo databases), as
+ * the Pulumi program does.
  */
-export class Shop {
+export class Shop<R extends RunningRole = RoleProcess> {
   private constructor(
     readonly state: ShopState,
-    readonly payment: RoleProcess,
-    readonly stock: RoleProcess,
-    readonly orders: RoleProcess[],
+    readonly payment: R,
+    readonly stock: R,
+    readonly orders: R[],
     private readonly server: RedisServer | MongoServer,
   ) {}
 
-  static async start(state: ShopState, name: string, orders = 2, extra: Env = {}): Promise<Shop> {
+  static start(state: ShopState, name: string, orders?: number, extra?: Env): Promise<Shop<RoleProcess>>;
+  static start<R extends RunningRole>(state: ShopState, name: string, orders: number, extra: Env, start: StartService<R>): Promise<Shop<R>>;
+  static async start(
+    state: ShopState,
+    name: string,
+    orders = 2,
+    extra: Env = {},
+    start: StartService<RunningRole> = (role, env, options) => RoleProcess.start(role, env, options),
+  ): Promise<Shop<RunningRole>> {
     const server = state === "redis" ? await RedisServer.start() : await MongoServer.start();
     const storeEnv = (service: string): Env =>
       server instanceof RedisServer
         ? { STATE: "redis", REDIS_URL: server.url, REDIS_KEY_PREFIX: `${name}:shop-${service}:` }
         : { STATE: "mongo", MONGO_URL: server.url(`${name}_shop_${service}`), MONGO_TIMEOUT_MS: "3000" };
     const [payment, stock] = await Promise.all([
-      RoleProcess.start("shop-payment", storeEnv("payment"), { waitReady: false }),
-      RoleProcess.start("shop-stock", storeEnv("stock"), { waitReady: false }),
+      start("shop-payment", storeEnv("payment"), { waitReady: false }),
+      start("shop-stock", storeEnv("stock"), { waitReady: false }),
     ]);
     const orderEnv: Env = { ...storeEnv("order"), SHOP_PAYMENT_URL: payment.url, SHOP_STOCK_URL: stock.url, ...sagaTimings(state), ...extra };
-    const replicas = await Promise.all(Array.from({ length: orders }, () => RoleProcess.start("shop-order", orderEnv, { waitReady: false })));
+    const replicas = await Promise.all(Array.from({ length: orders }, () => start("shop-order", orderEnv, { waitReady: false })));
     await Promise.all([payment, stock, ...replicas].map((p) => p.waitReady(20_000)));
     return new Shop(state, payment, stock, replicas, server);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.payment, this.stock, ...this.orders].filter((p) => !p.exited).map((p) => p.stop().catch(() => p.kill())));
+    await Promise.all(
+      [this.payment, this.stock, ...this.orders].map((p) => p.stop().catch(async (err: unknown) => (p instanceof RoleProcess ? p.kill() : Promise.reject(err)))),
+    );
     if (this.server instanceof RedisServer) await this.server.stop();
     else await this.server.remove();
   }
@@ -106,7 +122,7 @@ export class Shop {
     return shopCall(method, `${this.stock.url}${path}`);
   }
   ord(method: "GET" | "POST" | "DELETE", path: string, replica = 0): Promise<ShopRes> {
-    const order = this.orders[replica % this.orders.length] as RoleProcess;
+    const order = this.orders[replica % this.orders.length] as R;
     return shopCall(method, `${order.url}${path}`);
   }
 
