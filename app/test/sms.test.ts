@@ -1,8 +1,12 @@
 import { expect } from "chai";
-import { freePort, post, sample, waitFor } from "./helpers/net";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
+import path from "node:path";
+import { freePort, post, sample, waitFor } from "./helpers/net";
 import { InProcessRole, RUNNERS, type RunningRole } from "./helpers/in-process";
-import { RoleProcess, runToExit } from "./helpers/role";
+import { MAIN, RoleProcess, runToExit } from "./helpers/role";
+import { tempDir } from "./helpers/tmp";
 
 interface Prediction {
   classifier: string;
@@ -271,3 +275,149 @@ for (const runner of RUNNERS) {
     }
   });
 }
+
+/** A model service whose answers a test decides; it keeps what it was sent. */
+class FakeModel {
+  received: Array<{ method: string; url: string; contentType: string | undefined; body: string }> = [];
+  answer: { status: number; body: string } = { status: 200, body: "{}" };
+  private readonly server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      this.received.push({ method: req.method ?? "", url: req.url ?? "", contentType: req.headers["content-type"], body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(this.answer.status, { "content-type": "application/json" }).end(this.answer.body);
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** What only the in-process roles let a test see or arrange: a misbehaving model, the log, broken artefacts. */
+describe("sms-app and sms-model edge cases (in-process)", function () {
+  let model: FakeModel;
+  let modelUrl: string;
+  let app: InProcessRole;
+
+  beforeEach(async function () {
+    model = new FakeModel();
+    modelUrl = await model.start();
+    app = await InProcessRole.start("sms-app", { MODEL_HOST: modelUrl, APP_VERSION: "v1" });
+  });
+  afterEach(async function () {
+    await app.close();
+    await model.stop();
+  });
+
+  it("has every series the dashboards and the alert read from the first scrape, at 0", async function () {
+    const m = await metrics(app);
+    for (const series of [SMS_SERIES.requests, SMS_SERIES.spam, SMS_SERIES.ham, SMS_SERIES.active]) expect(sample(m, series), series).to.equal(0);
+  });
+
+  it("posts the message as JSON to the model's /predict", async function () {
+    model.answer = { status: 200, body: JSON.stringify({ result: "ham", classifier: "fake" }) };
+    const res = await predict(app, { sms: "see you at 5", guess: "ham" });
+    expect(res.status, res.body).to.equal(200);
+    expect(JSON.parse(res.body)).to.deep.equal({ classifier: "fake", result: "ham", sms: "see you at 5", guess: "ham" });
+    expect(model.received).to.deep.equal([{ method: "POST", url: "/predict", contentType: "application/json", body: '{"sms":"see you at 5"}' }]);
+  });
+
+  it("answers 502 naming what the model did wrong, logs it, and counts no prediction", async function () {
+    const cases: Array<{ status: number; body: string; error: string }> = [
+      { status: 200, body: "oops", error: "answered 200 without a JSON body" },
+      { status: 500, body: JSON.stringify({ result: "spam", classifier: "fake" }), error: "answered 500" },
+      { status: 200, body: JSON.stringify({ classifier: "fake" }), error: "answered without a result and classifier" },
+      { status: 200, body: JSON.stringify({ result: "maybe", classifier: "fake" }), error: "answered without a result and classifier" },
+      { status: 200, body: JSON.stringify({ result: "spam" }), error: "answered without a result and classifier" },
+      { status: 200, body: JSON.stringify({ result: "ham", classifier: "" }), error: "answered without a result and classifier" },
+      { status: 200, body: "null", error: "answered without a result and classifier" },
+    ];
+    for (const c of cases) {
+      model.answer = c;
+      const res = await predict(app, { sms: "hello", guess: "ham" });
+      expect(res.status, c.body).to.equal(502);
+      expect(JSON.parse(res.body), c.body).to.deep.equal({ error: `model: ${modelUrl}/predict ${c.error}` });
+    }
+    const warned = app.logged(/^prediction failed$/);
+    expect(warned.map((l) => [l.status, l.error])).to.deep.equal(cases.map((c) => [502, `model: ${modelUrl}/predict ${c.error}`]));
+    const m = await metrics(app);
+    expect(sample(m, SMS_SERIES.spam) + sample(m, SMS_SERIES.ham)).to.equal(0);
+    expect(sample(m, SMS_SERIES.requests)).to.equal(cases.length);
+    expect(sample(m, SMS_SERIES.durationCount)).to.equal(cases.length);
+  });
+
+  it("with SMS_FAULT=http-500 spares the probes and /metrics whatever their query, and counts only prediction posts", async function () {
+    const bad = await InProcessRole.start("sms-app", { MODEL_HOST: modelUrl, APP_VERSION: "v2", SMS_FAULT: "http-500" });
+    try {
+      for (const p of ["/healthz?probe=1", "/readyz?x", "/metrics?name[]=up"]) expect((await bad.get(p)).status, p).to.equal(200);
+      expect((await bad.get("/sms/?lang=en")).status).to.equal(500);
+      const other = await post(`${bad.url}/other`, "{}");
+      expect(other.status).to.equal(500);
+      expect(other.headers["content-type"]).to.equal("text/plain; charset=utf-8");
+      expect(other.body).to.equal("fault injected: SMS_FAULT=http-500\n");
+      expect(sample(await metrics(bad), SMS_SERIES.requests), "a POST elsewhere is not a prediction request").to.equal(0);
+      expect(bad.logged(/^fault injected \(SMS_FAULT\)$/).map((l) => l.fault)).to.deep.equal(["http-500", "http-500"]);
+      expect(model.received, "the bad version never asks the model").to.deep.equal([]);
+    } finally {
+      await bad.close();
+    }
+  });
+
+  it("the model takes a message without a guess, refuses a bad guess or body, and describes itself at /", async function () {
+    const m = await InProcessRole.start("sms-model", { MODEL_VERSION: "v2" });
+    try {
+      const ok = await post(`${m.url}/predict`, JSON.stringify({ sms: "call me" }));
+      expect(ok.status, ok.body).to.equal(200);
+      expect(JSON.parse(ok.body)).to.include({ sms: "call me", version: "v2" });
+      const refusals: Array<[string, string, RegExp]> = [
+        [JSON.stringify({ sms: "x", guess: "maybe" }), "guess", /^guess: invalid value "maybe" \(allowed: spam, ham\)$/],
+        [JSON.stringify({ sms: null }), "sms", /^sms: must be a string, got null$/],
+        ["", "body", /^body: required/],
+        [JSON.stringify("sms"), "body", /^body: not a JSON object$/],
+      ];
+      for (const [body, field, error] of refusals) {
+        const res = await post(`${m.url}/predict`, body);
+        expect(res.status, body).to.equal(400);
+        const answer = JSON.parse(res.body) as { field: string; error: string };
+        expect(answer.field, body).to.equal(field);
+        expect(answer.error, body).to.match(error);
+      }
+      const artefact = JSON.parse(readFileSync(path.join(path.dirname(MAIN), "models", "v2.json"), "utf8"));
+      const about = JSON.parse((await m.get("/")).body);
+      expect(about).to.deep.equal({ version: "v2", classifier: `${artefact.classifier}, model v2`, heldOut: artefact.heldOut });
+      expect(m.logged(/^model loaded$/).map((l) => [l.version, l.heldOut])).to.deep.equal([["v2", artefact.heldOut]]);
+      const counted = sample(await metrics(m), 'model_predictions_total{version="v2",result="spam"}') + sample(await metrics(m), 'model_predictions_total{version="v2",result="ham"}');
+      expect(counted, "only the accepted message was classified").to.equal(1);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it("the model refuses to start on an artefact of another version or format", async function () {
+    const dir = tempDir("sms-artefacts");
+    try {
+      const good = JSON.parse(readFileSync(path.join(path.dirname(MAIN), "models", "v1.json"), "utf8"));
+      mkdirSync(dir.path, { recursive: true });
+      for (const [what, artefact] of [
+        ["another version", { ...good, version: "v3" }],
+        ["another format", { ...good, format: 2 }],
+      ] as const) {
+        writeFileSync(path.join(dir.path, "v1.json"), JSON.stringify(artefact));
+        const error = await InProcessRole.start("sms-model", { MODEL_VERSION: "v1", MODEL_DIR: dir.path }).then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+        expect(error?.message, what).to.equal(`MODEL_VERSION=v1: ${path.join(dir.path, "v1.json")} is not a format-1 artefact of that version`);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});
