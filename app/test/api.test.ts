@@ -7,7 +7,10 @@ import { MongoServer } from "./helpers/mongo";
 import { waitFor } from "./helpers/net";
 import { sleep } from "./helpers/processes";
 import { RedisServer } from "./helpers/redis";
-import { RUNNERS, type RunningRole } from "./helpers/in-process";
+import pino from "pino";
+import { MongoReads } from "../src/roles/api/reads";
+import { closeMongo, createMongo } from "../src/state/mongo-client";
+import { InProcessRole, RUNNERS, type RunningRole } from "./helpers/in-process";
 import { RoleProcess, type Env } from "./helpers/role";
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -374,3 +377,127 @@ function request(base: string, method: string, path: string): Promise<{ status: 
     req.end();
   });
 }
+
+/** What the in-process api lets a test watch closely: its MongoDB commands, batches, reads and log. */
+describe("api role details (in-process)", function () {
+  this.timeout(30_000);
+  let mongo: MongoServer;
+  let redis: RedisServer;
+  let client: MongoClient;
+  let db = 0;
+  let app: InProcessRole | undefined;
+  const start = async (extra: Env = {}) => {
+    const name = `details${++db}`;
+    app = await InProcessRole.start("api", { MONGO_URL: mongo.url(name), MONGO_TIMEOUT_MS: "1000", REDIS_URL: redis.url, REDIS_KEY_PREFIX: `${name}:`, ...extra });
+    return { app, name };
+  };
+  const metricsOf = async (r: InProcessRole) => r.metrics.registry.metrics();
+
+  before(async function () {
+    [mongo, redis] = await Promise.all([MongoServer.start(), RedisServer.start()]);
+    client = await mongo.client();
+  });
+  afterEach(async function () {
+    await app?.close();
+    app = undefined;
+  });
+  after(async function () {
+    await client?.close();
+    await Promise.all([mongo?.remove(), redis?.stop()]);
+  });
+
+  it("direct writes: five insertOne, one counter update and the seed's five findOne of the oldest document", async function () {
+    const { app } = await start({ API_WRITES: "direct", API_CACHE: "none" });
+    const first = await data(app);
+    const second = await data(app);
+    expect(second.reads, "the seed reads the oldest document five times").to.deep.equal(Array(5).fill(first.writes[0]));
+    const m = await metricsOf(app);
+    expect(metricValue(m, "api_mongo_operations_total", { op: "insert" })).to.equal(10);
+    expect(metricValue(m, "api_mongo_operations_total", { op: "update" })).to.equal(2);
+    expect(metricValue(m, "api_mongo_operations_total", { op: "find" })).to.equal(10);
+    expect(metricValue(m, "api_batch_size_documents_count")).to.equal(10);
+    expect(metricValue(m, "api_batch_size_documents_sum")).to.equal(10);
+    expect(await totalDocuments(app)).to.equal(10);
+  });
+
+  it("batched writes: one insertMany and one counter update per batch, one find for five distinct ids", async function () {
+    const { app } = await start({ API_CACHE: "none" });
+    const first = await data(app);
+    expect(first.reads).to.deep.equal(first.writes);
+    const m = await metricsOf(app);
+    expect(metricValue(m, "api_mongo_operations_total", { op: "insert" })).to.equal(1);
+    expect(metricValue(m, "api_mongo_operations_total", { op: "update" })).to.equal(1);
+    expect(metricValue(m, "api_mongo_operations_total", { op: "find" })).to.equal(1);
+    expect(metricValue(m, "api_batch_size_documents_sum")).to.equal(5);
+    expect(metricValue(m, "api_write_queue_documents")).to.equal(0);
+  });
+
+  it("pads the read ids with null when fewer than five documents are stored, in either read style", async function () {
+    // Every /api/data writes before it reads, so this needs the reader on its own.
+    const name = `details${++db}`;
+    const ids = [new ObjectId(), new ObjectId()];
+    const m = createMongo({ url: mongo.url(name), database: name, timeoutMs: 1000 }, pino({ level: "silent" }));
+    try {
+      const ctx = { name: "mongo", onError: () => undefined };
+      expect((await new MongoReads(m, ctx, "seed").read()).ids, "an empty collection").to.deep.equal(Array(5).fill(null));
+      await client.db(name).collection("records").insertMany(ids.map((_id, index) => ({ _id, type: "write", index, payload: "x", timestamp: new Date() })));
+      expect((await new MongoReads(m, ctx, "query").read()).ids).to.deep.equal([...ids.map(String), null, null, null]);
+      expect((await new MongoReads(m, ctx, "seed").read()).ids).to.deep.equal(Array(5).fill(String(ids[0])));
+    } finally {
+      await closeMongo(m);
+    }
+  });
+
+  it("batches whole requests up to API_BATCH_MAX_DOCS, at once when full and after API_BATCH_MAX_WAIT_MS otherwise", async function () {
+    const { app } = await start({ API_CACHE: "none", API_BATCH_MAX_DOCS: "10", API_BATCH_MAX_WAIT_MS: "1500" });
+    let started = Date.now();
+    await data(app);
+    expect(Date.now() - started, "a lone request waits for company").to.be.within(1400, 4000);
+    started = Date.now();
+    await Promise.all([data(app), data(app)]);
+    expect(Date.now() - started, "a full batch goes at once").to.be.below(1200);
+    let m = await metricsOf(app);
+    expect(metricValue(m, "api_batch_size_documents_count")).to.equal(2);
+    expect(metricValue(m, "api_batch_size_documents_sum")).to.equal(15);
+    await app.close();
+
+    const odd = (await start({ API_CACHE: "none", API_BATCH_MAX_DOCS: "7", API_BATCH_MAX_WAIT_MS: "0" })).app;
+    await Promise.all([data(odd), data(odd), data(odd)]);
+    m = await metricsOf(odd);
+    expect(metricValue(m, "api_batch_size_documents_sum")).to.equal(15);
+    expect(metricValue(m, "api_batch_size_documents_count"), "a request's five documents are never split, and 10 do not fit 7").to.equal(3);
+    expect(await totalDocuments(odd)).to.equal(15);
+  });
+
+  it("answers /api/stats and /api/data uncacheable, logs its settings, and reports the cache", async function () {
+    const { app } = await start({ API_CACHE_TTL_SECONDS: "7", API_BATCH_MAX_DOCS: "50", API_BATCH_MAX_WAIT_MS: "3", API_QUEUE_MAX_DOCS: "100" });
+    const stats = await app.get("/api/stats");
+    expect(stats.headers["cache-control"]).to.equal("no-store");
+    expect(Object.keys(JSON.parse(stats.body))).to.deep.equal(["total_documents", "timestamp"]);
+    expect(JSON.parse(stats.body).total_documents, "a database no request wrote to").to.equal(0);
+    expect((await app.get("/api/data")).headers["cache-control"]).to.equal("no-store");
+    expect(app.logged(/^api settings$/)[0]).to.include({ writes: "batched", cache: "redis", batchMaxDocs: 50, batchMaxWaitMs: 3, queueMaxDocs: 100 });
+    expect(String(app.logged(/^api settings$/)[0]?.mongo)).to.match(/^mongodb:\/\/127\.0\.0\.1:\d+\/details\d+$/);
+    const status = JSON.parse((await app.get("/api/cache/status")).body);
+    expect(status).to.include({ cache_enabled: true, connected: true, ttl_seconds: 7 });
+    expect(status.used_memory).to.match(/^\d+(\.\d+)?[BKMG]$/);
+    expect(status.connected_clients).to.be.a("number").and.to.be.greaterThan(0);
+  });
+
+  it("reports the cache disconnected, with the reason, while Redis is down, and still answers /api/data from MongoDB", async function () {
+    const own = await RedisServer.start();
+    try {
+      const name = `details${++db}`;
+      app = await InProcessRole.start("api", { MONGO_URL: mongo.url(name), REDIS_URL: own.url, REDIS_KEY_PREFIX: `${name}:` });
+      await data(app);
+      await own.stop();
+      const status = JSON.parse((await app.get("/api/cache/status")).body);
+      expect(status).to.include({ cache_enabled: true, connected: false, ttl_seconds: 5 });
+      expect(status.detail).to.be.a("string").and.not.equal("");
+      const fresh = await data(app);
+      expect(fresh.reads.every((id) => id === null || /^[0-9a-f]{24}$/.test(id))).to.equal(true);
+    } finally {
+      await own.stop().catch(() => undefined);
+    }
+  });
+});
