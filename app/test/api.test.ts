@@ -7,9 +7,14 @@ import { MongoServer } from "./helpers/mongo";
 import { waitFor } from "./helpers/net";
 import { sleep } from "./helpers/processes";
 import { RedisServer } from "./helpers/redis";
+import Redis from "ioredis";
 import pino from "pino";
-import { MongoReads } from "../src/roles/api/reads";
+import { Registry } from "prom-client";
+import { newDocuments, randomPayload } from "../src/roles/api/documents";
+import { createApiMetrics } from "../src/roles/api/metrics";
+import { CachedReads, MongoReads } from "../src/roles/api/reads";
 import { closeMongo, createMongo } from "../src/state/mongo-client";
+import { closeRedis, createRedis } from "../src/state/redis-client";
 import { InProcessRole, RUNNERS, type RunningRole } from "./helpers/in-process";
 import { RoleProcess, type Env } from "./helpers/role";
 
@@ -499,5 +504,162 @@ describe("api role details (in-process)", function () {
     } finally {
       await own.stop().catch(() => undefined);
     }
+  });
+});
+
+/** The read-id cache on its own: a real redis-server, a source that counts its reads. */
+describe("api read cache (in-process)", function () {
+  this.timeout(30_000);
+  let server: RedisServer;
+  let redis: Redis;
+  let admin: Redis;
+  let prefix = 0;
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+
+  /** A MongoDB stand-in: `ids()` per read, after `delayMs`. */
+  class Source {
+    reads = 0;
+    delayMs = 0;
+    next = 0;
+    async read() {
+      this.reads++;
+      const n = ++this.next;
+      await sleep(this.delayMs);
+      return { ids: Array.from({ length: 5 }, (_, i) => `read${n}-${i}`), cached: false };
+    }
+  }
+  const cache = (source: Source, ttlSeconds: number, client: Redis = redis) => {
+    const keyPrefix = `cache${++prefix}:`;
+    const metrics = createApiMetrics(new Registry());
+    const reads = new CachedReads(client, { url: server.url, password: undefined, keyPrefix, commandTimeoutMs: 1000 }, ttlSeconds, source, metrics, logger);
+    const lookups = async (result: string) => metricValue(await metrics.cacheLookups.get().then((m) => m.values.map((v) => `api_cache_lookups_total{result="${v.labels.result}"} ${v.value}`).join("\n")), "api_cache_lookups_total", { result });
+    return { reads, key: `${keyPrefix}reads`, lookups };
+  };
+  const gets = async () => Number(/cmdstat_get:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+
+  before(async function () {
+    server = await RedisServer.start();
+    redis = createRedis({ url: server.url, password: undefined, keyPrefix: "", commandTimeoutMs: 1000 }, logger);
+    admin = new Redis(server.url);
+    await waitFor("redis", async () => redis.status === "ready");
+  });
+  after(async function () {
+    await closeRedis(redis);
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it("shares one source read among concurrent misses, stores it with the TTL left, and serves it from the process until half the TTL", async function () {
+    const source = new Source();
+    source.delayMs = 100;
+    const { reads, key, lookups } = cache(source, 4);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => reads.read()));
+    expect(source.reads).to.equal(1);
+    expect(answers.every((a) => !a.cached && a.ids[0] === "read1-0")).to.equal(true);
+    expect(await lookups("miss")).to.equal(10);
+    const stored = JSON.parse((await admin.get(key)) ?? "{}") as { ids: string[]; readAt: number };
+    expect(stored.ids).to.deep.equal(answers[0]?.ids);
+    expect(Date.now() - stored.readAt).to.be.within(100, 1500);
+    // Expires 4 s after the read STARTED, not after it ended.
+    expect(await admin.pttl(key)).to.be.within(2500, 3950);
+    const getsBefore = await gets();
+    for (let i = 0; i < 5; i++) expect(await reads.read()).to.deep.equal({ ids: answers[0]?.ids, cached: true });
+    expect(await gets(), "within half the TTL the process's copy answers").to.equal(getsBefore);
+    expect(await lookups("hit")).to.equal(5);
+  });
+
+  it("past half the TTL answers from Redis and refreshes ahead once, under a lock, while serving the old ids", async function () {
+    const source = new Source();
+    const { reads, key } = cache(source, 2);
+    await reads.read();
+    await sleep(1100);
+    const getsBefore = await gets();
+    const during = await Promise.all(Array.from({ length: 5 }, () => reads.read()));
+    expect(await gets(), "past half the TTL the process asks Redis").to.be.greaterThan(getsBefore);
+    expect(during.every((a) => a.cached && a.ids[0] === "read1-0")).to.equal(true);
+    const lock = await admin.pttl(`${key}:refresh`);
+    expect(lock, "the lock lives for the other half of the TTL").to.be.within(1, 1000);
+    await waitFor("the refresh ahead", async () => source.reads === 2, 2000, 10);
+    await sleep(50);
+    expect(source.reads, "one refresh, not one per request").to.equal(2);
+    expect((await reads.read()).ids[0]).to.equal("read2-0");
+  });
+
+  it("leaves the refresh to whoever holds the lock (another worker or pod)", async function () {
+    const source = new Source();
+    const { reads, key } = cache(source, 2);
+    await reads.read();
+    await sleep(1100);
+    await admin.set(`${key}:refresh`, "1", "PX", 5000);
+    await reads.read();
+    await sleep(200);
+    expect(source.reads).to.equal(1);
+  });
+
+  it("never keeps ids that are older than the TTL once read, even from a slow source", async function () {
+    const source = new Source();
+    source.delayMs = 1200;
+    const { reads, key } = cache(source, 1);
+    await reads.read();
+    expect(await admin.get(key), "nothing stored: already expired").to.equal(null);
+    source.delayMs = 0;
+    expect((await reads.read()).cached).to.equal(false);
+    expect(source.reads).to.equal(2);
+  });
+
+  it("treats an entry it cannot use as a miss and replaces it", async function () {
+    const source = new Source();
+    const { reads, key } = cache(source, 5);
+    for (const bad of ["not json", JSON.stringify({ ids: ["a"], readAt: Date.now() }), JSON.stringify({ ids: [1, 2, 3, 4, 5] }), JSON.stringify({ ids: "abcde", readAt: Date.now() })]) {
+      await admin.set(key, bad);
+      const before = source.reads;
+      expect((await reads.read()).cached, bad).to.equal(false);
+      expect(source.reads, bad).to.equal(before + 1);
+      expect(JSON.parse((await admin.get(key)) ?? "{}").ids, bad).to.have.length(5);
+      (reads as unknown as { local: undefined }).local = undefined;
+    }
+  });
+
+  it("reads the source while Redis is down, warning once per 10 s, never failing the request", async function () {
+    const own = await RedisServer.start();
+    const client = createRedis({ url: own.url, password: undefined, keyPrefix: "", commandTimeoutMs: 500 }, logger);
+    try {
+      await waitFor("redis", async () => client.status === "ready");
+      const source = new Source();
+      const { reads } = cache(source, 1, client);
+      await own.stop();
+      lines.length = 0;
+      for (let i = 1; i <= 3; i++) {
+        // Past half the TTL each time, so the process's own copy does not answer.
+        if (i > 1) await sleep(600);
+        const a = await reads.read();
+        expect(a.cached).to.equal(false);
+        expect(source.reads).to.equal(i);
+      }
+      const warned = lines.filter((l) => l.msg === "read cache (redis) unavailable; reading MongoDB instead");
+      expect(warned).to.have.length(1);
+      expect(warned[0]?.err).to.be.a("string").and.not.equal("");
+    } finally {
+      await closeRedis(client);
+      await own.stop().catch(() => undefined);
+    }
+  });
+});
+
+describe("api documents (in-process)", function () {
+  it("are 512 characters of [A-Za-z0-9], every character equally likely", function () {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) {
+      const p = randomPayload();
+      expect(p).to.match(/^[A-Za-z0-9]{512}$/);
+      for (const c of p) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    expect(counts.size).to.equal(62);
+    const each = (2000 * 512) / 62;
+    // 16.5k expected each (sd ~127); a modulo bias would give the first 8 letters 25 % more.
+    for (const [c, n] of counts) expect(n / each, c).to.be.within(0.95, 1.05);
+    const docs = newDocuments(new Date(5));
+    expect(docs.map((d) => [d.type, d.index, d.timestamp.getTime()])).to.deep.equal([0, 1, 2, 3, 4].map((i) => ["write", i, 5]));
   });
 });

@@ -249,6 +249,13 @@ describe("building blocks", function () {
       expect(wantsJson(undefined, "application/json;q=0")).to.equal(false);
       expect(wantsJson(undefined, "*/*")).to.equal(false);
       expect(wantsJson("html", "application/json")).to.equal(false);
+      // Quality values, spaces and case as browsers and curl send them.
+      expect(wantsJson(undefined, "Text/HTML;q=0.4, Application/JSON ; Q=0.5")).to.equal(true);
+      expect(wantsJson(undefined, "application/json; charset=utf-8; q=0.9, text/html")).to.equal(false);
+      expect(wantsJson(undefined, "application/json;q=0.5, text/html;q=0.5"), "a tie goes to JSON").to.equal(true);
+      expect(wantsJson(undefined, "application/json;q=0.5, text/html;q=abc"), "an unreadable quality is ignored").to.equal(true);
+      expect(wantsJson(undefined, "application/json;level=1, text/html;q=0.9")).to.equal(true);
+      expect(wantsJson(undefined, "text/plain;q=1, application/json;q=0.2")).to.equal(true);
     });
 
     it("escapes every HTML-significant character and formats UTC", function () {
@@ -256,6 +263,7 @@ describe("building blocks", function () {
       expect(formatUtc(Date.UTC(2026, 10, 21, 10, 0, 5, 999) * 1000)).to.equal("2026-11-21 10:00:05");
       for (const c of ["&", "<", ">", '"', "'"]) expect(escapeHtml(`a${c}b`), c).to.not.include(c === "&" ? "a&b" : c);
       expect(escapeHtml("10.0.0.7, proxy")).to.equal("10.0.0.7, proxy");
+      expect(escapeHtml(`<>&"'`), "a string of nothing but significant characters").to.equal("&lt;&gt;&amp;&quot;&#39;");
     });
 
     it("formats each second as its own time, whatever came before (the last second's text is cached)", function () {

@@ -83,11 +83,12 @@ function upToDate(outDir: string, print: string): boolean {
   });
 }
 
-function main(outDir: string): void {
+/** Trains every version into `outDir` (`npm run build`), unless the artefacts there are up to date. */
+export function trainModels(outDir: string, say: (line: string) => void = (line) => process.stdout.write(line)): void {
   const started = Date.now();
   const print = fingerprint();
   if (upToDate(outDir, print)) {
-    process.stdout.write(`models in ${outDir} are up to date (${print})\n`);
+    say(`models in ${outDir} are up to date (${print})\n`);
     return;
   }
   const { trainSet, heldOut } = loadCorpus();
@@ -101,12 +102,12 @@ function main(outDir: string): void {
       heldOut: evaluate(new Classifier(model), heldOut),
     };
     writeFileSync(path.join(outDir, `${version}.json`), `${JSON.stringify(artefact)}\n`);
-    process.stdout.write(
+    say(
       `model ${version}: ${model.vocabulary.length} tokens, held-out accuracy ${artefact.heldOut.accuracy} ` +
         `(precision ${artefact.heldOut.spamPrecision}, recall ${artefact.heldOut.spamRecall}, n=${heldOut.length})\n`,
     );
   }
-  process.stdout.write(`trained ${Object.keys(MODEL_VERSIONS).length} models on ${trainSet.length} messages in ${Date.now() - started} ms\n`);
+  say(`trained ${Object.keys(MODEL_VERSIONS).length} models on ${trainSet.length} messages in ${Date.now() - started} ms\n`);
 }
 
 if (require.main === module) {
@@ -115,5 +116,5 @@ if (require.main === module) {
     process.stderr.write("usage: node dist/roles/sms-model/train.js <out-dir>\n");
     process.exit(2);
   }
-  main(path.resolve(out));
+  trainModels(path.resolve(out));
 }
