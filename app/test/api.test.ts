@@ -13,6 +13,7 @@ import { Registry } from "prom-client";
 import { newDocuments, randomPayload } from "../src/roles/api/documents";
 import { createApiMetrics } from "../src/roles/api/metrics";
 import { CachedReads, MongoReads } from "../src/roles/api/reads";
+import { BatchWriter } from "../src/roles/api/writer";
 import { closeMongo, createMongo } from "../src/state/mongo-client";
 import { closeRedis, createRedis } from "../src/state/redis-client";
 import { InProcessRole, RUNNERS, type RunningRole } from "./helpers/in-process";
@@ -199,6 +200,11 @@ for (const runner of RUNNERS) {
         expect(JSON.parse(ready.body)).to.include({ status: "not ready" });
         expect(JSON.parse(ready.body).detail).to.match(/MongoDB not reachable/);
         expect((await app.get("/healthz")).status, "alive: no reason to restart the pod").to.equal(200);
+        expect((await app.get("/api/stats")).status).to.equal(503);
+        const metrics = (await app.get("/metrics")).body;
+        for (const operation of ["write", "stats"]) {
+          expect(metricValue(metrics, "state_store_errors_total", { role: "api", store: "mongo", operation }), operation).to.be.greaterThan(0);
+        }
       } finally {
         await mongo.restart();
       }
@@ -449,6 +455,60 @@ describe("api role details (in-process)", function () {
       expect((await new MongoReads(m, ctx, "query").read()).ids).to.deep.equal([...ids.map(String), null, null, null]);
       expect((await new MongoReads(m, ctx, "seed").read()).ids).to.deep.equal(Array(5).fill(String(ids[0])));
     } finally {
+      await closeMongo(m);
+    }
+  });
+
+  it("the batch writer: close() commits everything accepted, then refuses new work with a retry hint", async function () {
+    const name = `details${++db}`;
+    const m = createMongo({ url: mongo.url(name), database: name, timeoutMs: 5000 }, pino({ level: "silent" }));
+    const failed: string[] = [];
+    const metrics = createApiMetrics(new Registry());
+    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op) }, metrics, { maxDocs: 10, maxWaitMs: 10_000, queueMaxDocs: 100 });
+    try {
+      // A 10 s wait: only close() can make these go now.
+      const pending = [0, 1, 2].map(() => writer.write(newDocuments()));
+      await sleep(100);
+      expect((await metrics.queueDocuments.get()).values[0]?.value).to.equal(15);
+      const started = Date.now();
+      await writer.close();
+      expect(Date.now() - started, "close did not wait for the batch timer").to.be.below(5000);
+      const ids = await Promise.all(pending);
+      expect(ids.flat()).to.have.length(15);
+      expect(await client.db(name).collection("records").countDocuments()).to.equal(15);
+      expect((await client.db(name).collection("counters").findOne({ _id: "api_records" as unknown as ObjectId }))?.n).to.equal(15);
+      expect((await metrics.queueDocuments.get()).values[0]?.value).to.equal(0);
+      const refused = await writer.write(newDocuments()).then(
+        () => undefined,
+        (err: unknown) => err as { message: string; retryAfterSeconds: number },
+      );
+      expect(refused).to.include({ message: "shutting down: not accepting writes", retryAfterSeconds: 1 });
+      expect(failed).to.deep.equal([]);
+    } finally {
+      await closeMongo(m);
+    }
+  });
+
+  it("the batch writer: a failed batch answers each of its requests with the outage, counted as a write error, and the next batch goes on", async function () {
+    const name = `details${++db}`;
+    const m = createMongo({ url: mongo.url(name), database: name, timeoutMs: 500 }, pino({ level: "silent" }));
+    const failed: string[] = [];
+    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op), explain: () => "down" }, createApiMetrics(new Registry()), { maxDocs: 10, maxWaitMs: 0, queueMaxDocs: 100 });
+    try {
+      await writer.write(newDocuments());
+      await mongo.stop();
+      let errors: string[];
+      try {
+        errors = await Promise.all([0, 1].map(() => writer.write(newDocuments()).then(() => "ok", (err: Error) => err.message)));
+      } finally {
+        await mongo.restart();
+      }
+      expect(errors).to.deep.equal(["state store unavailable: mongo: down", "state store unavailable: mongo: down"]);
+      expect(failed.length).to.be.greaterThan(0);
+      expect(new Set(failed)).to.deep.equal(new Set(["write"]));
+      await waitFor("MongoDB back", async () => (await writer.write(newDocuments()).then(() => true, () => false)), 15_000, 200);
+    } finally {
+      await writer.close();
       await closeMongo(m);
     }
   });

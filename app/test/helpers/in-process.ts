@@ -51,6 +51,7 @@ export class InProcessRole {
     });
     r.handle = await startRole(config, { logger: createLogger(config, sink), metrics: r.metrics });
     live.add(r);
+    recent = [...recent.slice(-5), r];
     if (options.waitReady ?? true) await r.waitReady();
     return r;
   }
@@ -101,9 +102,12 @@ export class InProcessRole {
   }
 }
 
-/** Printed when a test fails (root hook): the last log lines of the roles still running. */
+/** The roles started last, closed or not: a describe's own afterEach may close them before the root hook dumps. */
+let recent: InProcessRole[] = [];
+
+/** Printed when a test fails (root hook): the last log lines of the roles started last. */
 export function dumpInProcess(): void {
-  for (const r of live) {
+  for (const r of recent) {
     process.stderr.write(`\n----- in-process ${r.config.role} ${r.url} (last ${Math.min(r.logs.length, 40)} log lines) -----\n`);
     process.stderr.write(`${r.logs.slice(-40).map((l) => JSON.stringify(l)).join("\n")}\n`);
   }
