@@ -549,6 +549,21 @@ describe("api role details (in-process)", function () {
     expect(status.connected_clients).to.be.a("number").and.to.be.greaterThan(0);
   });
 
+  it("closes its Redis connection when it stops", async function () {
+    const admin = new Redis(redis.url);
+    try {
+      const clients = async () => Number(/connected_clients:(\d+)/.exec(await admin.info("clients"))?.[1]);
+      const before = await clients();
+      const { app } = await start();
+      await data(app);
+      expect(await clients()).to.equal(before + 1);
+      await app.close();
+      await waitFor("the api's Redis connection to close", async () => (await clients()) === before, 3000);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it("reports the cache disconnected, with the reason, while Redis is down, and still answers /api/data from MongoDB", async function () {
     const own = await RedisServer.start();
     try {

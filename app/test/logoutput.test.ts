@@ -248,6 +248,16 @@ describe("logoutput's count source and ticks (in-process)", function () {
     expect(pings.requests, "no read after close").to.equal(atClose);
   });
 
+  it("stops reading once closed while waiting for the next tick", async function () {
+    pings.answer = () => ({ status: 200, body: "1" });
+    log = await InProcessRole.start("logoutput", { PINGPONG_URL: url, LOG_INTERVAL_MS: "300" });
+    await sleep(50);
+    const atClose = pings.requests;
+    await log.close();
+    await sleep(600);
+    expect(pings.requests, "no read after close").to.equal(atClose);
+  });
+
   it("counts a failed read of the store under role logoutput", async function () {
     const dir = tempDir("logoutput-store-errors");
     try {

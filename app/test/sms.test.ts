@@ -380,6 +380,8 @@ describe("sms-app and sms-model edge cases (in-process)", function () {
         [JSON.stringify({ sms: "x", guess: "maybe" }), "guess", /^guess: invalid value "maybe" \(allowed: spam, ham\)$/],
         [JSON.stringify({ sms: null }), "sms", /^sms: must be a string, got null$/],
         ["", "body", /^body: required/],
+        ["  \n", "body", /^body: required/],
+        ["null", "body", /^body: not a JSON object$/],
         [JSON.stringify("sms"), "body", /^body: not a JSON object$/],
       ];
       for (const [body, field, error] of refusals) {
