@@ -464,7 +464,7 @@ describe("api role details (in-process)", function () {
     const m = createMongo({ url: mongo.url(name), database: name, timeoutMs: 5000 }, pino({ level: "silent" }));
     const failed: string[] = [];
     const metrics = createApiMetrics(new Registry());
-    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op) }, metrics, { maxDocs: 10, maxWaitMs: 10_000, queueMaxDocs: 100 });
+    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op) }, metrics, { maxDocs: 50, maxWaitMs: 10_000, queueMaxDocs: 100 });
     try {
       // A 10 s wait: only close() can make these go now.
       const pending = [0, 1, 2].map(() => writer.write(newDocuments()));
