@@ -13,7 +13,7 @@ import { Registry } from "prom-client";
 import { newDocuments, randomPayload } from "../src/roles/api/documents";
 import { createApiMetrics } from "../src/roles/api/metrics";
 import { CachedReads, MongoReads } from "../src/roles/api/reads";
-import { BatchWriter } from "../src/roles/api/writer";
+import { BatchWriter, type BatchOptions } from "../src/roles/api/writer";
 import { closeMongo, createMongo } from "../src/state/mongo-client";
 import { closeRedis, createRedis } from "../src/state/redis-client";
 import { InProcessRole, RUNNERS, type RunningRole } from "./helpers/in-process";
@@ -410,6 +410,15 @@ describe("api role details (in-process)", function () {
     return { app, name };
   };
   const metricsOf = async (r: InProcessRole) => r.metrics.registry.metrics();
+  /** A batch writer on a database of its own; its failures explained as "down" and kept in `failed`. */
+  const batchWriter = (timeoutMs: number, opts: BatchOptions) => {
+    const name = `details${++db}`;
+    const m = createMongo({ url: mongo.url(name), database: name, timeoutMs }, pino({ level: "silent" }));
+    const failed: string[] = [];
+    const metrics = createApiMetrics(new Registry());
+    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op), explain: () => "down" }, metrics, opts);
+    return { name, m, failed, metrics, writer };
+  };
 
   before(async function () {
     [mongo, redis] = await Promise.all([MongoServer.start(), RedisServer.start()]);
@@ -467,11 +476,7 @@ describe("api role details (in-process)", function () {
   });
 
   it("the batch writer: close() commits everything accepted, then refuses new work with a retry hint", async function () {
-    const name = `details${++db}`;
-    const m = createMongo({ url: mongo.url(name), database: name, timeoutMs: 5000 }, pino({ level: "silent" }));
-    const failed: string[] = [];
-    const metrics = createApiMetrics(new Registry());
-    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op) }, metrics, { maxDocs: 50, maxWaitMs: 10_000, queueMaxDocs: 100 });
+    const { name, m, failed, metrics, writer } = batchWriter(5000, { maxDocs: 50, maxWaitMs: 10_000, queueMaxDocs: 100 });
     try {
       // A 10 s wait: only close() can make these go now.
       const pending = [0, 1, 2].map(() => writer.write(newDocuments()));
@@ -497,10 +502,7 @@ describe("api role details (in-process)", function () {
   });
 
   it("the batch writer: a failed batch answers each of its requests with the outage, counted as a write error, and the next batch goes on", async function () {
-    const name = `details${++db}`;
-    const m = createMongo({ url: mongo.url(name), database: name, timeoutMs: 500 }, pino({ level: "silent" }));
-    const failed: string[] = [];
-    const writer = new BatchWriter(m, { name: "mongo", onError: (op) => failed.push(op), explain: () => "down" }, createApiMetrics(new Registry()), { maxDocs: 10, maxWaitMs: 0, queueMaxDocs: 100 });
+    const { m, failed, writer } = batchWriter(500, { maxDocs: 10, maxWaitMs: 0, queueMaxDocs: 100 });
     try {
       await writer.write(newDocuments());
       await mongo.stop();

@@ -29,6 +29,21 @@ async function metrics(p: RunningRole): Promise<string> {
   return res.body;
 }
 
+/** Two predictions while the model does not answer: both in flight, then both 504 after MODEL_TIMEOUT_MS (700 ms). */
+async function twoRequestsTimeOut(app: RunningRole): Promise<void> {
+  const started = Date.now();
+  const pending = [predict(app, { sms: "one", guess: "ham" }), predict(app, { sms: "two", guess: "ham" })];
+  await waitFor("2 requests in flight", async () => sample(await metrics(app), SMS_SERIES.active) === 2, 2000, 20);
+  const results = await Promise.all(pending);
+  const elapsed = Date.now() - started;
+  for (const r of results) {
+    expect(r.status, r.body).to.equal(504);
+    expect(JSON.parse(r.body).error).to.match(/no answer from .*\/predict within 700 ms/);
+  }
+  expect(elapsed).to.be.within(650, 3000);
+  expect(sample(await metrics(app), SMS_SERIES.active)).to.equal(0);
+}
+
 function predict(app: RunningRole, body: unknown, path = "/sms/") {
   return post(`${app.url}${path}`, typeof body === "string" ? body : JSON.stringify(body));
 }
@@ -159,17 +174,7 @@ for (const runner of RUNNERS) {
         const port = (stalled.address() as net.AddressInfo).port;
         const front = await InProcessRole.start("sms-app", { MODEL_HOST: `http://127.0.0.1:${port}`, APP_VERSION: "v1", MODEL_TIMEOUT_MS: "700" });
         try {
-          const started = Date.now();
-          const pending = [predict(front, { sms: "one", guess: "ham" }), predict(front, { sms: "two", guess: "ham" })];
-          await waitFor("2 requests in flight", async () => sample(await metrics(front), SMS_SERIES.active) === 2, 2000, 20);
-          const results = await Promise.all(pending);
-          const elapsed = Date.now() - started;
-          for (const r of results) {
-            expect(r.status, r.body).to.equal(504);
-            expect(JSON.parse(r.body).error).to.match(/no answer from .*\/predict within 700 ms/);
-          }
-          expect(elapsed).to.be.within(650, 3000);
-          expect(sample(await metrics(front), SMS_SERIES.active)).to.equal(0);
+          await twoRequestsTimeOut(front);
           for (const socket of sockets) socket.destroy();
           await new Promise((resolve) => stalled.close(resolve));
           const deadAt = Date.now();
@@ -186,17 +191,7 @@ for (const runner of RUNNERS) {
       it("a stalled model gives a 504 within the timeout and counts the requests in flight; a dead one a 502 at once", async function () {
         (model as RoleProcess).proc.child.kill("SIGSTOP");
         try {
-          const started = Date.now();
-          const pending = [predict(app, { sms: "one", guess: "ham" }), predict(app, { sms: "two", guess: "ham" })];
-          await waitFor("2 requests in flight", async () => sample(await metrics(app), SMS_SERIES.active) === 2, 2000, 20);
-          const results = await Promise.all(pending);
-          const elapsed = Date.now() - started;
-          for (const r of results) {
-            expect(r.status, r.body).to.equal(504);
-            expect(JSON.parse(r.body).error).to.match(/no answer from .*\/predict within 700 ms/);
-          }
-          expect(elapsed).to.be.within(650, 3000);
-          expect(sample(await metrics(app), SMS_SERIES.active)).to.equal(0);
+          await twoRequestsTimeOut(app);
         } finally {
           (model as RoleProcess).proc.child.kill("SIGCONT");
         }
