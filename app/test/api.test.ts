@@ -334,52 +334,33 @@ for (const runner of RUNNERS) {
       expect(await totalDocuments(app)).to.equal(5 * 5);
     });
 
-    if (runner.name === "process") {
-      it("on SIGTERM answers the requests waiting in the write queue before exiting 0", async function () {
-        const name = database();
-        const app = await start(envFor(name, { API_CACHE: "none", MONGO_TIMEOUT_MS: "5000" }));
-        mongo.pause();
-        let answers;
-        try {
-          const pending = Array.from({ length: 8 }, () => app.get("/api/data"));
-          await sleep(300);
-          (app as RoleProcess).proc.child.kill("SIGTERM");
-          await sleep(200);
-          mongo.resume();
-          answers = await Promise.all(pending);
-        } finally {
-          mongo.resume();
-        }
-        expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
-        expect((await (app as RoleProcess).exit).code).to.equal(0);
-        const restarted = await app.restart();
-        running.push(restarted);
-        expect(await totalDocuments(restarted)).to.equal(40);
-      });
-    } else {
-      it("on shutdown answers the requests waiting in the write queue before it closes", async function () {
-        const name = database();
-        const app = await start(envFor(name, { API_CACHE: "none", MONGO_TIMEOUT_MS: "5000" }));
-        mongo.pause();
-        let answers;
-        let stopped;
-        try {
-          const pending = Array.from({ length: 8 }, () => app.get("/api/data"));
-          await sleep(300);
+    it(`on ${runner.name === "process" ? "SIGTERM" : "stop()"} answers the requests waiting in the write queue before it exits (0) or closes`, async function () {
+      const name = database();
+      const app = await start(envFor(name, { API_CACHE: "none", MONGO_TIMEOUT_MS: "5000" }));
+      mongo.pause();
+      let answers;
+      let stopped: Promise<number | null> | undefined;
+      try {
+        const pending = Array.from({ length: 8 }, () => app.get("/api/data"));
+        await sleep(300);
+        if (app instanceof RoleProcess) {
+          app.proc.child.kill("SIGTERM");
+          stopped = app.exit.then((e) => e.code);
+        } else {
           stopped = app.stop();
-          await sleep(200);
-          mongo.resume();
-          answers = await Promise.all(pending);
-        } finally {
-          mongo.resume();
         }
-        expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
-        expect(await stopped).to.equal(0);
-        const restarted = await app.restart();
-        running.push(restarted);
-        expect(await totalDocuments(restarted)).to.equal(40);
-      });
-    }
+        await sleep(200);
+        mongo.resume();
+        answers = await Promise.all(pending);
+      } finally {
+        mongo.resume();
+      }
+      expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
+      expect(await stopped).to.equal(0);
+      const restarted = await app.restart();
+      running.push(restarted);
+      expect(await totalDocuments(restarted)).to.equal(40);
+    });
   });
 }
 

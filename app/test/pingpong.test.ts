@@ -54,14 +54,13 @@ describe("pingpong", function () {
     for (const runner of RUNNERS) {
       describe(`STATE=${s.name} (${runner.name})`, function () {
         let app: RunningRole;
-        let stopped = false;
         /** Load a failed test left running: stopped, or mocha never exits. */
         let load: ReturnType<typeof sustained> | undefined;
         afterEach(async function () {
           await load?.stop();
         });
         after(async function () {
-          if (app && !stopped) await app.stop();
+          await app?.stop();
         });
 
         it("answers pong 0, 1, 2 … exactly, and /pings reads the count without counting", async function () {
@@ -77,10 +76,8 @@ describe("pingpong", function () {
         });
 
         it("continues at pong k after a graceful restart", async function () {
-          stopped = true;
           expect(await app.stop()).to.equal(0);
           app = await app.restart(s.replacementEnv);
-          stopped = false;
           expect(await pong(app)).to.equal("pong 5");
         });
 

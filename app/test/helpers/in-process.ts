@@ -5,7 +5,7 @@ import { createLogger } from "../../src/lib/logger";
 import { createMetrics, type Metrics } from "../../src/lib/metrics";
 import type { RoleHandle } from "../../src/lib/service";
 import { startRole } from "../../src/roles/start";
-import { freePort, get, post, waitFor, type Res } from "./net";
+import { freePort, get, waitFor, type Res } from "./net";
 import { inProcessHooks } from "./processes";
 import { MAIN, RoleProcess, type Env } from "./role";
 
@@ -64,10 +64,6 @@ export class InProcessRole {
     return get(`${this.url}${pathAndQuery}`, { headers });
   }
 
-  post(pathAndQuery: string, body: string, headers: Record<string, string> = {}): Promise<Res> {
-    return post(`${this.url}${pathAndQuery}`, body, { headers });
-  }
-
   async waitReady(timeoutMs = 5000): Promise<void> {
     await waitFor(`${this.config.role} to be ready`, async () => (await this.get("/readyz")).status === 200, timeoutMs);
   }
@@ -81,10 +77,6 @@ export class InProcessRole {
   async stop(): Promise<number> {
     await this.close();
     return 0;
-  }
-
-  beginShutdown(): void {
-    this.handle.beginShutdown();
   }
 
   /** What SIGTERM leads to after the delay: stop listening, finish requests, close the store. */
